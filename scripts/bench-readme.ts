@@ -21,13 +21,16 @@ for (const group of ['packages', 'examples']) {
       for (const table of file.tables) tables.set(table.id, { table, file });
     }
     const before = readFileSync(readme, 'utf8');
-    const after = before.replace(/<!-- bench:([\w-]+) -->[\s\S]*?<!-- \/bench:\1 -->/g, (block, id: string) => {
-      const found = tables.get(id);
-      if (!found) return block;
-      const { table, file } = found;
-      const origin = `_${table.title}. Node ${file.node}, ${file.cores} × ${file.cpu}, ${file.generatedAt.slice(0, 10)}._`;
-      return `<!-- bench:${id} -->\n${origin}\n\n${renderMarkdown(table)}\n<!-- /bench:${id} -->`;
-    });
+    const after = before.replace(
+      /<!-- bench:([\w-]+) -->[\s\S]*?<!-- \/bench:\1 -->/g,
+      (block, id: string) => {
+        const found = tables.get(id);
+        if (!found) return block;
+        const { table, file } = found;
+        const origin = `_${table.title}. Node ${file.node}, ${file.cores} × ${file.cpu}, ${file.generatedAt.slice(0, 10)}._`;
+        return `<!-- bench:${id} -->\n${origin}\n\n${renderMarkdown(table)}\n<!-- /bench:${id} -->`;
+      },
+    );
     if (after !== before) {
       writeFileSync(readme, after);
       updated++;

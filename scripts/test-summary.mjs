@@ -16,7 +16,9 @@ for (const group of ['packages', 'examples']) {
     passed += r.numPassedTests;
     failed += r.numFailedTests;
     skipped += r.numPendingTests + r.numTodoTests;
-    console.log(`  ${group}/${name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+    console.log(
+      `  ${group}/${name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`,
+    );
   }
 }
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -53,7 +53,11 @@ const root = protobuf.parse(`
 const order = {
   id: '918273645',
   customer: 'customer-4711@example.com',
-  items: Array.from({ length: 8 }, (_, i) => ({ sku: `SKU-${1000 + i}`, quantity: (i % 3) + 1, price: 9.99 + i })),
+  items: Array.from({ length: 8 }, (_, i) => ({
+    sku: `SKU-${1000 + i}`,
+    quantity: (i % 3) + 1,
+    price: 9.99 + i,
+  })),
   total: 123.45,
   paid: true,
   created_at: '2026-11-25T10:00:00.000Z',
@@ -80,7 +84,9 @@ tables.push(
   (
     await compare(
       'Serializers: encode + decode round trip of the same order',
-      Object.fromEntries(Object.entries(serializers).map(([name, s]) => [name, () => s.decode(s.encode(order))])),
+      Object.fromEntries(
+        Object.entries(serializers).map(([name, s]) => [name, () => s.decode(s.encode(order))]),
+      ),
       { id: 'core-serializer-speed', timeMs, rounds },
     )
   ).table,
@@ -89,7 +95,9 @@ tables.push(
   (
     await compare(
       'Serializers: decode only',
-      Object.fromEntries(Object.entries(serializers).map(([name, s]) => [name, () => s.decode(encoded[name]!)])),
+      Object.fromEntries(
+        Object.entries(serializers).map(([name, s]) => [name, () => s.decode(encoded[name]!)]),
+      ),
       { id: 'core-serializer-decode', timeMs, rounds },
     )
   ).table,

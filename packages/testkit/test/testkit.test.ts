@@ -1,6 +1,15 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { compare, hostPort, isReachable, percentile, renderMarkdown, requireService, uniqueName, waitUntil } from '../src/index.js';
+import {
+  compare,
+  hostPort,
+  isReachable,
+  percentile,
+  renderMarkdown,
+  requireService,
+  uniqueName,
+  waitUntil,
+} from '../src/index.js';
 
 describe('testkit', () => {
   it('uniqueName gives distinct, identifier-safe names', () => {
@@ -36,7 +45,9 @@ describe('testkit', () => {
   it('waitUntil returns the first truthy value and fails with the message after the timeout', async () => {
     let n = 0;
     expect(await waitUntil(() => (++n >= 3 ? n : 0), { intervalMs: 1 })).toBe(3);
-    await expect(waitUntil(() => false, { timeoutMs: 30, message: 'never' })).rejects.toThrow(/never did not hold/);
+    await expect(waitUntil(() => false, { timeoutMs: 30, message: 'never' })).rejects.toThrow(
+      /never did not hold/,
+    );
   });
 
   it('percentile picks nearest-rank values', () => {
