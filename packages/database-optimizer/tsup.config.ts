@@ -1,0 +1,5 @@
+import { noaTsupConfig } from '../../configs/tsup.ts';
+
+export default noaTsupConfig({
+  index: 'src/index.ts',
+});

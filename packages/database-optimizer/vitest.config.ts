@@ -1,0 +1,3 @@
+import { noaVitestConfig } from '../../configs/vitest.ts';
+
+export default noaVitestConfig();
