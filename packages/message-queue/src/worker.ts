@@ -1,0 +1,214 @@
+import { type BackoffOptions, backoffDelay, type Logger, TypedEventEmitter } from '@noa/core';
+import {
+  attemptRecord,
+  decodeRecord,
+  encodeRecord,
+  type JobRecord,
+  malformedRecord,
+} from './internal/job-record.js';
+import type { Delivery, ProviderConsumer, QueueProvider } from './provider.js';
+import type { AttemptRecord, Job, JobHandler, WorkerCloseOptions } from './types.js';
+
+export type WorkerEvents = {
+  /** The handler resolved and the job was acknowledged. */
+  completed: [job: Job, durationMs: number];
+  /** The handler threw and the job will run again after `delayMs`. */
+  retrying: [job: Job, error: unknown, delayMs: number];
+  /** The job failed its last attempt, or its message was malformed, and went to the dead-letter queue. */
+  dead: [jobId: string, error: unknown];
+  progress: [job: Job, value: unknown];
+  /** Infrastructure trouble (a lost connection, a failed ack); the job is redelivered, nothing is lost. */
+  error: [error: unknown];
+};
+
+export interface Worker extends TypedEventEmitter<WorkerEvents> {
+  readonly queue: string;
+  readonly running: boolean;
+  /** Jobs being handled right now. */
+  readonly active: number;
+  /** Stops taking jobs and waits for the active ones (see WorkerCloseOptions.timeoutMs). */
+  close(options?: WorkerCloseOptions): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface WorkerDefaults {
+  backoff: BackoffOptions;
+}
+
+interface Active {
+  delivery: Delivery;
+  /** Set once ack/retry/dead/release has been chosen, so exactly one happens. */
+  settled: boolean;
+  /** Resolves the delivery early when close() gives up waiting on its handler. */
+  abandon: () => void;
+}
+
+class JobImpl<T> implements Job<T> {
+  readonly id: string;
+  readonly data: T;
+  readonly maxAttempts: number;
+  readonly publishedAt: number;
+  readonly history: readonly AttemptRecord[];
+
+  constructor(
+    readonly queue: string,
+    record: JobRecord,
+    readonly attempt: number,
+    private readonly onProgress: (value: unknown) => Promise<void>,
+  ) {
+    this.id = record.id;
+    this.data = record.data as T;
+    this.maxAttempts = record.maxAttempts;
+    this.publishedAt = record.publishedAt;
+    this.history = record.history;
+  }
+
+  progress(value: number | Record<string, unknown>): Promise<void> {
+    return this.onProgress(value);
+  }
+}
+
+/** Runs a handler over a provider's deliveries: decode, run, then ack, retry with backoff, or dead-letter. */
+export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements Worker {
+  readonly queue: string;
+  readonly #handler: JobHandler<T>;
+  readonly #defaults: WorkerDefaults;
+  readonly #logger: Logger;
+  readonly #active = new Set<Active>();
+  readonly #consumer: ProviderConsumer;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    provider: QueueProvider,
+    queue: string,
+    handler: JobHandler<T>,
+    options: { concurrency: number; lockMs: number },
+    defaults: WorkerDefaults,
+    logger: Logger,
+    private readonly onClosed: (worker: QueueWorker<T>) => void,
+  ) {
+    super();
+    this.queue = queue;
+    this.#handler = handler;
+    this.#defaults = defaults;
+    this.#logger = logger;
+    this.#consumer = provider.consume(queue, {
+      ...options,
+      onDelivery: (delivery) => this.#deliver(delivery),
+      onError: (error) => this.#error(error),
+    });
+  }
+
+  get running(): boolean {
+    return this.#closing === undefined;
+  }
+
+  get active(): number {
+    return this.#active.size;
+  }
+
+  #error(error: unknown): void {
+    this.#logger.warn({ err: error, queue: this.queue }, 'message-queue worker error; recovering');
+    this.emit('error', error);
+  }
+
+  #deliver(delivery: Delivery): Promise<void> {
+    let abandon!: () => void;
+    const abandoned = new Promise<void>((resolve) => {
+      abandon = resolve;
+    });
+    const active: Active = { delivery, settled: false, abandon };
+    this.#active.add(active);
+    return Promise.race([this.#handle(active), abandoned]).finally(() => this.#active.delete(active));
+  }
+
+  /** Runs exactly one of the delivery's outcomes, unless close() already released it. */
+  async #settle(active: Active, outcome: () => Promise<void>): Promise<boolean> {
+    if (active.settled) return false;
+    active.settled = true;
+    try {
+      await outcome();
+      return true;
+    } catch (error) {
+      // The broker still holds the message (unacknowledged): it is redelivered, so nothing is lost.
+      this.#error(error);
+      return false;
+    }
+  }
+
+  async #handle(active: Active): Promise<void> {
+    const { delivery } = active;
+    let record: JobRecord;
+    try {
+      record = decodeRecord(delivery.body);
+    } catch (error) {
+      const body = encodeRecord(malformedRecord(delivery.messageId, delivery.body, error));
+      if (await this.#settle(active, () => delivery.dead(body, (error as Error).message)))
+        this.emit('dead', delivery.messageId, error);
+      return;
+    }
+    const attempt = delivery.attempt ?? record.attempt + 1;
+    const job = new JobImpl<T>(this.queue, record, attempt, async (value) => {
+      await delivery.progress?.(value);
+      this.emit('progress', job, value);
+    });
+    const started = performance.now();
+    try {
+      await this.#handler(job);
+    } catch (error) {
+      await this.#fail(active, job, record, attempt, error);
+      return;
+    }
+    if (await this.#settle(active, () => delivery.ack()))
+      this.emit('completed', job, performance.now() - started);
+  }
+
+  async #fail(active: Active, job: Job, record: JobRecord, attempt: number, error: unknown): Promise<void> {
+    const history = [...record.history, attemptRecord(attempt, error)];
+    if (attempt < record.maxAttempts) {
+      const delayMs = Math.round(backoffDelay(record.backoff ?? this.#defaults.backoff, attempt));
+      const body = encodeRecord({ ...record, attempt, history });
+      if (await this.#settle(active, () => active.delivery.retry(body, delayMs)))
+        this.emit('retrying', job, error, delayMs);
+      return;
+    }
+    const body = encodeRecord({ ...record, attempt, history, failedAt: Date.now() });
+    const message = error instanceof Error ? error.message : String(error);
+    if (await this.#settle(active, () => active.delivery.dead(body, message)))
+      this.emit('dead', job.id, error);
+  }
+
+  close(options: WorkerCloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options);
+    return this.#closing;
+  }
+
+  async #close({ timeoutMs }: WorkerCloseOptions): Promise<void> {
+    const closed = this.#consumer.close();
+    if (timeoutMs !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        closed.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        // Hand the stuck jobs back so another worker runs them; their handlers' late results are ignored.
+        await Promise.all(
+          [...this.#active].map(async (active) => {
+            await this.#settle(active, () => active.delivery.release());
+            active.abandon();
+          }),
+        );
+      }
+    }
+    await closed;
+    this.onClosed(this);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
