@@ -1,0 +1,11 @@
+import { requireService, uniqueName } from '@noa/testkit';
+import { describe } from 'vitest';
+import { redisProvider } from '../src/providers/redis.js';
+import { queueContract } from './contract.js';
+
+const redis = await requireService('redis');
+const prefix = uniqueName('mq');
+
+describe.skipIf(!redis.available)('redis provider', () => {
+  queueContract('redis', { create: () => redisProvider({ connection: redis.url, prefix, pollMs: 500 }) });
+});
