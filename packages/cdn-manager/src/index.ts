@@ -8,6 +8,7 @@ export {
   type CdnManagerOptions,
   createCdnManager,
 } from './manager.js';
+export { type MemoryCdn, type MemoryProviderOptions, memoryProvider } from './providers/memory.js';
 export type {
   CdnProvider,
   PlannedRequest,

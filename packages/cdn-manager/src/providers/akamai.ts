@@ -156,7 +156,7 @@ class AkamaiProvider implements CdnProvider {
     return plan;
   }
 
-  purge(request: Parameters<CdnProvider['purge']>[0], context?: Parameters<CdnProvider['purge']>[1]) {
+  async purge(request: Parameters<CdnProvider['purge']>[0], context?: Parameters<CdnProvider['purge']>[1]) {
     const action = request?.soft ? 'invalidate' : 'delete';
     return executePlan(
       this.#options,

@@ -177,7 +177,7 @@ class CloudflareProvider implements CdnProvider {
     return plan;
   }
 
-  purge(request: Parameters<CdnProvider['purge']>[0], context?: Parameters<CdnProvider['purge']>[1]) {
+  async purge(request: Parameters<CdnProvider['purge']>[0], context?: Parameters<CdnProvider['purge']>[1]) {
     return executePlan(
       this.#options,
       {

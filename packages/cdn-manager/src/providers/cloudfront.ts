@@ -161,7 +161,7 @@ class CloudFrontProvider implements CdnProvider {
     return plan;
   }
 
-  purge(request: Parameters<CdnProvider['purge']>[0], context?: Parameters<CdnProvider['purge']>[1]) {
+  async purge(request: Parameters<CdnProvider['purge']>[0], context?: Parameters<CdnProvider['purge']>[1]) {
     return executePlan(
       this.#options,
       {

@@ -101,7 +101,7 @@ class FastlyProvider implements CdnProvider {
     return plan;
   }
 
-  purge(request: Parameters<CdnProvider['purge']>[0], context?: Parameters<CdnProvider['purge']>[1]) {
+  async purge(request: Parameters<CdnProvider['purge']>[0], context?: Parameters<CdnProvider['purge']>[1]) {
     const soft = request?.soft === true;
     return executePlan(
       this.#options,
