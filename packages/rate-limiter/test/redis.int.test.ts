@@ -1,0 +1,40 @@
+import { requireService, serviceUrl, uniqueName } from '@noa/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRateLimiter } from '../src/index.js';
+import { RATE_LIMIT_SCRIPT_SHA, redisStore } from '../src/redis.js';
+import { storeContract } from './contract.js';
+
+const redis = await requireService('redis');
+
+describe.skipIf(!redis.available)('redis store', () => {
+  const client = new Redis(serviceUrl('redis'), { lazyConnect: false });
+  const prefix = uniqueName('rl_redis');
+  afterAll(async () => {
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length) await client.del(...keys);
+    client.disconnect();
+  });
+
+  storeContract('redis', () => redisStore({ client, prefix }));
+
+  it('keeps all of a key in one hash-tag slot, with expiries', async () => {
+    const store = redisStore({ client, prefix });
+    const [state, log, blk, vio] = store.keysOf('user:{odd}:1');
+    expect([state, log, blk, vio].map((k) => k.slice(0, state.length))).toEqual([state, state, state, state]);
+    const rl = createRateLimiter({ algorithm: 'sliding-window', limit: 3, windowMs: 60_000, store });
+    await rl.consume('ttl');
+    const [s, l] = store.keysOf('ttl');
+    expect(await client.pttl(s)).toBeGreaterThan(50_000);
+    expect(await client.pttl(l)).toBeGreaterThan(50_000);
+  });
+
+  it('reloads the script when the server does not know it (NOSCRIPT)', async () => {
+    // A private connection with its own script cache is not available on a shared server, so
+    // check the fallback path against a wrong SHA-equivalent: EVALSHA of an unknown script.
+    await expect(client.evalsha('0'.repeat(40), 0)).rejects.toThrow(/NOSCRIPT/);
+    const rl = createRateLimiter({ algorithm: 'gcra', limit: 2, windowMs: 60_000, store: redisStore({ client, prefix }) });
+    expect((await rl.consume('noscript')).allowed).toBe(true);
+    expect(await client.script('EXISTS', RATE_LIMIT_SCRIPT_SHA)).toEqual([1]);
+  });
+});
