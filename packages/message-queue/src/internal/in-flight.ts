@@ -42,6 +42,11 @@ export class InFlight {
     while (this.#active >= this.limit) await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 
+  /** Resolves the next time a slot frees. */
+  next(): Promise<void> {
+    return new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
   /** Resolves when nothing runs. */
   async idle(): Promise<void> {
     while (this.#active > 0) await new Promise<void>((resolve) => this.#waiters.push(resolve));

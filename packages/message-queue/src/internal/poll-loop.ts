@@ -28,6 +28,8 @@ export class PollLoop<M> {
   readonly #abort = new AbortController();
   readonly #loops: Promise<void>[];
   readonly #timer: NodeJS.Timeout | undefined;
+  /** Slots promised to fetches in progress, so parallel pollers never overshoot the concurrency. */
+  #reserved = 0;
 
   constructor(options: PollLoopOptions<M>) {
     this.#options = options;
@@ -51,13 +53,16 @@ export class PollLoop<M> {
     const { signal } = this.#abort;
     let failures = 0;
     while (!signal.aborted) {
-      await this.#slots.slot();
+      while (this.#slots.free - this.#reserved <= 0 && !signal.aborted) await this.#slots.next();
       if (signal.aborted) break;
+      const max = this.#slots.free - this.#reserved;
+      this.#reserved += max;
       let messages: M[];
       try {
-        messages = await this.#options.fetch(this.#slots.free, signal);
+        messages = await this.#options.fetch(max, signal);
         failures = 0;
       } catch (error) {
+        this.#reserved -= max;
         if (signal.aborted) break;
         this.#options.onError(error);
         failures++;
@@ -66,6 +71,7 @@ export class PollLoop<M> {
         );
         continue;
       }
+      this.#reserved -= max;
       for (const message of messages) {
         this.#running.add(message);
         this.#slots.run(() => this.#options.deliver(message).finally(() => this.#running.delete(message)));
