@@ -343,6 +343,8 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
 
   async checkHealth(): Promise<void> {
     if (this.#closing) return;
+    // A check already in flight may have started before the caller's change: wait for it, then check again.
+    await Promise.all(this.#nodes.map((node) => node.checking));
     await Promise.all(this.#nodes.map((node) => this.#check(node)));
     this.#resolvePrimary();
   }
@@ -464,11 +466,16 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
 
   async #lend(node: PoolNode<AnyConn>, options: PoolAcquireOptions | undefined, write: boolean): Promise<PooledConnection<D>> {
     let lease: Lease<AnyConn>;
-    try {
-      lease = await node.pool.acquire(options);
-    } catch (error) {
-      if (isConnectFailure(error)) this.#markDown(node, (error as NoaError).cause ?? error);
-      throw error;
+    for (;;) {
+      try {
+        lease = await node.pool.acquire(options);
+      } catch (error) {
+        if (isConnectFailure(error)) this.#markDown(node, (error as NoaError).cause ?? error);
+        throw error;
+      }
+      // Checking the broken flag costs nothing; a connection the server killed while idle is never lent.
+      if (!lease.resource.broken) break;
+      lease.destroy();
     }
     return new PooledConnection<D>(lease, node, this.#prepare, this.#hooks, write);
   }
@@ -498,7 +505,7 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
         await node.monitor?.close().catch(() => {});
         node.monitor = undefined;
         node.monitor = await withTimeout(
-          this.#driver.connect(node.id, { applicationName: `${this.#applicationName} monitor` }),
+          this.#driver.connect(node.id, { applicationName: `${this.#applicationName}-monitor` }),
           this.#healthTimeoutMs,
         );
         if (this.#closing) {

@@ -7,6 +7,8 @@ export interface ResourceFactory<T> {
   destroy(resource: T): unknown;
   /** Checked on borrow after the resource sat idle for `validateAfterIdleMs`; false or a throw discards it. */
   validate?(resource: T): boolean | Promise<boolean>;
+  /** A free synchronous check (e.g. the socket already closed), run on every borrow and on idle resources at each eviction pass. */
+  isBroken?(resource: T): boolean;
 }
 
 export interface ResourcePoolOptions<T> extends ResourceFactory<T> {
@@ -246,7 +248,7 @@ class ResourcePoolImpl<T> extends TypedEventEmitter<ResourcePoolEvents<T>> imple
       Number.isFinite(evictionIntervalMs) && evictionIntervalMs > 0,
       `${this.#name}: evictionIntervalMs must be a positive number`,
     );
-    if (this.#idleTimeoutMs > 0 || this.#maxLifetimeMs > 0 || this.#min > 0) {
+    if (this.#idleTimeoutMs > 0 || this.#maxLifetimeMs > 0 || this.#min > 0 || this.#factory.isBroken) {
       this.#housekeeping.push(setInterval(() => this.#evict(), evictionIntervalMs).unref());
     }
     if (this.#leakDetectionMs > 0) {
@@ -273,9 +275,10 @@ class ResourcePoolImpl<T> extends TypedEventEmitter<ResourcePoolEvents<T>> imple
       const now = Date.now();
       while (this.#idle.length > 0) {
         const entry = this.#idle[this.#idle.length - 1]!;
-        if (this.#isStale(entry, now)) {
+        const stale = this.#staleReason(entry, now);
+        if (stale) {
           this.#idle.pop();
-          this.#destroy(entry, entry.generation === this.#generation ? 'expired' : 'cleared');
+          this.#destroy(entry, stale);
           continue;
         }
         if (this.#needsValidation(entry, now)) break;
@@ -389,8 +392,12 @@ class ResourcePoolImpl<T> extends TypedEventEmitter<ResourcePoolEvents<T>> imple
     return new NoaError('NOA_POOL_CLOSED', `${this.#name} is closed; create a new pool to acquire again`);
   }
 
-  #isStale(entry: Entry<T>, now: number): boolean {
-    return entry.generation !== this.#generation || now >= entry.expiresAt;
+  /** Why an idle resource must not be lent (undefined: it is fine). */
+  #staleReason(entry: Entry<T>, now: number): DestroyReason | undefined {
+    if (entry.generation !== this.#generation) return 'cleared';
+    if (now >= entry.expiresAt) return 'expired';
+    if (this.#factory.isBroken?.(entry.resource)) return 'broken';
+    return undefined;
   }
 
   #needsValidation(entry: Entry<T>, now: number): boolean {
@@ -470,8 +477,9 @@ class ResourcePoolImpl<T> extends TypedEventEmitter<ResourcePoolEvents<T>> imple
     while (this.#liveWaiters > this.#validating && this.#idle.length > 0) {
       const entry = this.#idle.pop()!;
       now ||= Date.now();
-      if (this.#isStale(entry, now)) {
-        this.#destroy(entry, entry.generation === this.#generation ? 'expired' : 'cleared');
+      const stale = this.#staleReason(entry, now);
+      if (stale) {
+        this.#destroy(entry, stale);
         continue;
       }
       if (this.#needsValidation(entry, now)) {
@@ -575,8 +583,9 @@ class ResourcePoolImpl<T> extends TypedEventEmitter<ResourcePoolEvents<T>> imple
       return;
     }
     const now = Date.now();
-    if (this.#isStale(entry, now)) {
-      this.#destroy(entry, entry.generation === this.#generation ? 'expired' : 'cleared');
+    const stale = this.#staleReason(entry, now);
+    if (stale) {
+      this.#destroy(entry, stale);
       this.#fillToMin();
       this.#dispatch();
       return;
@@ -646,14 +655,16 @@ class ResourcePoolImpl<T> extends TypedEventEmitter<ResourcePoolEvents<T>> imple
         this.#idleTimeoutMs > 0 &&
         now - entry.lastUsedAt >= this.#idleTimeoutMs &&
         this.#all.size + this.#pending > this.#min;
-      if (this.#isStale(entry, now) || idleTooLong) {
+      const stale = this.#staleReason(entry, now);
+      if (stale || idleTooLong) {
         this.#idle.splice(i, 1);
-        this.#destroy(entry, idleTooLong ? 'idle' : 'expired');
+        this.#destroy(entry, stale ?? 'idle');
       } else {
         i += 1;
       }
     }
     this.#fillToMin();
+    this.#dispatch();
   }
 
   #checkLeaks(): void {

@@ -35,7 +35,7 @@ export class PoolNode<Conn extends DriverConnection> {
       logger,
       create: () => driver.connect(config.id, { applicationName }),
       destroy: (connection) => connection.close(),
-      // A connection known to be broken fails validation without a round trip.
+      isBroken: (connection) => connection.broken,
       validate: async (connection) => {
         if (connection.broken) return false;
         await connection.ping();
