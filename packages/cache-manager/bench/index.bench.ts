@@ -1,0 +1,17 @@
+/**
+ * @noa/cache-manager benchmarks. Run: pnpm --filter @noa/cache-manager bench (NOA_BENCH_QUICK=1 for a short run).
+ */
+import { fileURLToPath } from 'node:url';
+import { type BenchTable, writeBenchResults } from '@noa/testkit';
+import { type BenchSettings, cacheApiSpeed, hitRateTable, memoryCacheSpeed } from './memory.bench.js';
+
+const quick = process.env.NOA_BENCH_QUICK === '1';
+const settings: BenchSettings = { quick, timeMs: quick ? 100 : 400, rounds: quick ? 2 : 5 };
+const tables: BenchTable[] = [];
+
+tables.push(hitRateTable(settings));
+tables.push(...(await memoryCacheSpeed(settings)));
+tables.push(...(await cacheApiSpeed(settings)));
+
+const file = writeBenchResults(fileURLToPath(new URL('..', import.meta.url)), 'cache-manager', tables);
+console.log(`\nwrote ${file}`);
