@@ -1,0 +1,65 @@
+import { createRequire } from 'node:module';
+import { NoaError } from '@noa/core';
+
+/**
+ * Lazy access to the two SQL parsers. The PostgreSQL parser (libpg_query compiled to WASM) needs an
+ * asynchronous load once per process; nothing is loaded at import time. Both are loaded through
+ * `require` because the parser's ESM entry is not loadable by Node (its CJS entry is).
+ */
+export interface PgParser {
+  parseSync(sql: string): { stmts: { stmt: Record<string, unknown> }[] };
+  fingerprintSync(sql: string): string;
+  normalizeSync(sql: string): string;
+}
+
+export interface MysqlParser {
+  astify(sql: string, options: { database: string }): unknown;
+  sqlify(ast: unknown, options: { database: string }): string;
+}
+
+const load = (id: string): unknown => {
+  // `import.meta.url` is absent in the CJS build, where `require` exists already.
+  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+  return req(id);
+};
+
+let pg: PgParser | undefined;
+let pgLoading: Promise<PgParser> | undefined;
+let mysql: MysqlParser | undefined;
+
+/**
+ * Loads the PostgreSQL parser (idempotent; about 10 ms once). `createQueryAnalyzer`,
+ * `createN1Detector` and `recommendIndexes` call it for you; call it yourself before using
+ * `fingerprint()` on its own.
+ */
+export function loadParser(): Promise<void> {
+  pgLoading ??= (async () => {
+    const module = load('@libpg-query/parser') as PgParser & { loadModule(): Promise<void> };
+    await module.loadModule();
+    pg = module;
+    return module;
+  })();
+  return pgLoading.then(() => undefined);
+}
+
+export function isParserLoaded(): boolean {
+  return pg !== undefined;
+}
+
+export function pgParser(): PgParser {
+  if (!pg) {
+    throw new NoaError(
+      'NOA_DBOPT_PARSER_NOT_LOADED',
+      'The PostgreSQL parser is not loaded yet: `await loadParser()` once at startup (createQueryAnalyzer, createN1Detector and recommendIndexes do it for you).',
+    );
+  }
+  return pg;
+}
+
+export function mysqlParser(): MysqlParser {
+  if (!mysql) {
+    const { Parser } = load('node-sql-parser/build/mariadb') as { Parser: new () => MysqlParser };
+    mysql = new Parser();
+  }
+  return mysql;
+}

@@ -1,0 +1,7 @@
+export {
+  type MysqlAdapterOptions,
+  type MysqlConnectionLike,
+  type MysqlPoolLike,
+  mysqlAdapter,
+  normalizeMysqlPlan,
+} from './adapters/mysql.js';

@@ -1,0 +1,183 @@
+import { requireService } from '@noa/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createN1Detector, createQueryAnalyzer, type N1Report, recommendIndexes } from '../src/index.js';
+import { postgresAdapter } from '../src/postgres.js';
+import { createPgDatabase, PG_SHOP } from './helpers.js';
+
+const service = await requireService('postgres');
+
+describe.skipIf(!service.available)('postgresAdapter (real PostgreSQL, 250k seeded rows)', () => {
+  let db: Awaited<ReturnType<typeof createPgDatabase>>;
+  beforeAll(async () => {
+    db = await createPgDatabase('dbopt_pg');
+    for (const sql of PG_SHOP) await db.pool.query(sql);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('explains a selective filter on a large table as a full scan to fix', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }) });
+    const report = await analyzer.explain('SELECT * FROM orders WHERE user_id = $1', [42]);
+    expect(report.plan.kind).toBe('scan');
+    expect(report.plan.access).toBe('full');
+    expect(report.plan.table).toBe('orders');
+    expect(report.findings.map((f) => [f.kind, f.table])).toContainEqual(['full-scan', 'orders']);
+    expect(report.totalMs).toBeUndefined();
+  });
+
+  it('with analyze: real rows and time, and row estimates 10x off are reported', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }) });
+    // a and b are perfectly correlated: the planner multiplies 1/100 by 1/100.
+    const report = await analyzer.explain('SELECT id FROM orders WHERE a = 1 AND b = 1', [], {
+      analyze: true,
+    });
+    expect(report.totalMs).toBeGreaterThan(0);
+    expect(report.rows).toBe(2000);
+    const estimate = report.findings.find((f) => f.kind === 'row-estimate');
+    expect(estimate?.table).toBe('orders');
+    expect(estimate?.suggestion).toMatch(/CREATE STATISTICS/);
+  });
+
+  it('reports a sort that spills to disk', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }) });
+    const report = await analyzer.explain('SELECT * FROM orders ORDER BY note', [], { analyze: true });
+    expect(report.findings.map((f) => f.kind)).toContain('sort-spill');
+  });
+
+  it('refuses to analyze a write unless allowed, and rolls it back when allowed', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }) });
+    await expect(
+      analyzer.explain('DELETE FROM orders WHERE id < 100', [], { analyze: true }),
+    ).rejects.toMatchObject({
+      code: 'NOA_DBOPT_WRITE_NOT_ALLOWED',
+    });
+    const report = await analyzer.explain('DELETE FROM orders WHERE id <= $1', [1000], {
+      analyze: true,
+      allowWrites: true,
+    });
+    expect(report.plan.kind).toBe('modify');
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM orders');
+    expect(rows[0].n).toBe(200000);
+    // A write with a data-modifying CTE is a write too.
+    await expect(
+      analyzer.explain('WITH d AS (DELETE FROM orders WHERE id = 1 RETURNING id) SELECT * FROM d', [], {
+        analyze: true,
+      }),
+    ).rejects.toMatchObject({ code: 'NOA_DBOPT_WRITE_NOT_ALLOWED' });
+  });
+
+  it('recommends indexes proven with HypoPG and creates none unless asked', async () => {
+    const adapter = postgresAdapter({ pool: db.pool });
+    const countIndexes = async () =>
+      (await db.pool.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 'public'`)).rows[0]
+        .n;
+    const before = await countIndexes();
+    const recs = await recommendIndexes({
+      adapter,
+      workload: [
+        { sql: 'SELECT * FROM orders WHERE user_id = $1', params: [42], calls: 100 },
+        { sql: 'SELECT * FROM orders WHERE user_id = $1 AND status = $2', params: [42, 'paid'], calls: 10 },
+        {
+          sql: 'SELECT o.id FROM users u JOIN orders o ON o.user_id = u.id WHERE u.email = $1',
+          params: ['user7@example.com'],
+          calls: 50,
+        },
+        { sql: 'SELECT id FROM orders ORDER BY created_at DESC LIMIT 20', calls: 20 },
+      ],
+    });
+    expect(await countIndexes()).toBe(before);
+    const keys = recs.map((r) => `${r.table}(${r.columns.join(',')})`);
+    expect(keys.some((k) => k.startsWith('orders(user_id'))).toBe(true);
+    expect(keys).toContain('users(email)');
+    expect(keys).toContain('orders(created_at)');
+    for (const r of recs) {
+      expect(r.proof).toBe('hypopg');
+      expect(r.improvementPct).toBeGreaterThanOrEqual(30);
+      expect(r.costAfter).toBeLessThan(r.costBefore);
+      expect(r.ddl).toMatch(/^CREATE INDEX CONCURRENTLY IF NOT EXISTS/);
+      expect(r.applied).toBe(false);
+    }
+    // One index serves both user_id statements: as few indexes as possible.
+    expect(keys.filter((k) => k.startsWith('orders(user_id')).length).toBe(1);
+  });
+
+  it('reads the workload from pg_stat_statements and applies with CREATE INDEX CONCURRENTLY', async () => {
+    await db.pool.query(
+      'CREATE TABLE events (id bigint PRIMARY KEY, kind int NOT NULL, payload text NOT NULL)',
+    );
+    await db.pool.query(
+      `INSERT INTO events SELECT g, g % 5000, md5(g::text) FROM generate_series(1, 100000) g`,
+    );
+    await db.pool.query('ANALYZE events');
+    for (let i = 0; i < 5; i++) await db.pool.query('SELECT payload FROM events WHERE kind = $1', [i]);
+    const recs = await recommendIndexes({
+      adapter: postgresAdapter({ pool: db.pool }),
+      workload: 'pg_stat_statements',
+      apply: true,
+    });
+    const rec = recs.find((r) => r.table === 'events');
+    expect(rec?.columns).toEqual(['kind']);
+    expect(rec?.applied).toBe(true);
+    expect(rec?.queries[0]).toMatch(/FROM events WHERE kind = \$1/);
+    const { rows } = await db.pool.query(
+      `SELECT indexdef FROM pg_indexes WHERE tablename = 'events' AND indexname LIKE 'noa_%'`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0].indexdef).toMatch(/\(kind\)/);
+  });
+
+  it('wrap(pool): captures slow queries with redacted params and a bounded plan capture', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }), slowQueryMs: 40 });
+    const pool = analyzer.wrap(db.pool);
+    const plans: unknown[] = [];
+    analyzer.on('plan', (q) => plans.push(q.plan));
+    for (let i = 0; i < 3; i++) {
+      await pool.query('SELECT pg_sleep($1::float8), $2::text AS secret', ['0.05', 'hunter2']);
+    }
+    await pool.query('SELECT 1');
+    await analyzer.close();
+    const slow = analyzer.slowQueries();
+    expect(slow).toHaveLength(3);
+    expect(slow[0]!.params).toEqual(['<string:4>', '<string:7>']);
+    expect(JSON.stringify(slow)).not.toContain('hunter2');
+    expect(slow[0]!.durationMs).toBeGreaterThanOrEqual(40);
+    // One plan per fingerprint per interval.
+    expect(plans).toHaveLength(1);
+    expect(slow[0]!.plan?.operation).toBe('Result');
+    const stats = analyzer.stats();
+    expect(stats.find((s) => s.fingerprint === slow[0]!.fingerprint)).toMatchObject({
+      calls: 3,
+      slowCalls: 3,
+    });
+    expect(stats.reduce((n, s) => n + s.calls, 0)).toBe(4);
+  });
+
+  it('wrap(pool) + N+1 detector: a loop of lookups is reported, a batched query and pooled clients too', async () => {
+    const reports: N1Report[] = [];
+    const n1 = createN1Detector({ onDetect: (r) => reports.push(r) });
+    const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }), n1 });
+    const pool = analyzer.wrap(db.pool);
+    await n1.run(async () => {
+      const { rows: users } = await pool.query('SELECT id FROM users ORDER BY id LIMIT 5');
+      for (const u of users) await pool.query('SELECT * FROM orders WHERE user_id = $1', [u.id]);
+      await pool.query('SELECT * FROM orders WHERE user_id = ANY($1)', [
+        users.map((u: { id: number }) => u.id),
+      ]);
+    });
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ count: 5, sql: 'SELECT * FROM orders WHERE user_id = $1' });
+    expect(reports[0]!.callSite).toMatch(/postgres\.int\.test\.ts:\d+:\d+/);
+
+    const client = await pool.connect();
+    try {
+      await n1.run(async () => {
+        for (const id of [1, 2, 3]) await client.query('SELECT email FROM users WHERE id = $1', [id]);
+      });
+    } finally {
+      client.release();
+    }
+    expect(reports).toHaveLength(2);
+    expect(reports[1]!.count).toBe(3);
+  });
+});
