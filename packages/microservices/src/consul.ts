@@ -1,0 +1,1 @@
+export { type ConsulRegistryOptions, consulRegistry } from './backends/consul.js';

@@ -1,0 +1,29 @@
+import { randomUUID } from 'node:crypto';
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+
+const hex = (length: number) => randomUUID().replace(/-/g, '').slice(0, length);
+
+/**
+ * The W3C `traceparent` for an outgoing call: the same trace id and flags as the incoming one with
+ * a new parent span id, or a new sampled trace when there is none (or it is malformed, as the spec
+ * asks: a receiver must not propagate an invalid value).
+ */
+export function childTraceparent(incoming: string | undefined): string {
+  const match = incoming ? TRACEPARENT.exec(incoming.trim().toLowerCase()) : null;
+  if (match && match[1] !== ZERO_TRACE && match[2] !== ZERO_SPAN) return `00-${match[1]}-${hex(16)}-${match[3]}`;
+  return `00-${randomUUID().replace(/-/g, '')}-${hex(16)}-01`;
+}
+
+/** The trace id of a valid traceparent. */
+export function traceIdOf(traceparent: string): string | undefined {
+  return TRACEPARENT.exec(traceparent)?.[1];
+}
+
+/** A request id: the incoming one when it is sane (printable, at most 200 chars), else a new UUID. */
+export function requestIdFrom(incoming: string | string[] | undefined): string {
+  const value = Array.isArray(incoming) ? incoming[0] : incoming;
+  return value && value.length <= 200 && /^[\x21-\x7e]+$/.test(value) ? value : randomUUID();
+}

@@ -1,0 +1,1 @@
+export { type RedisRegistryOptions, redisRegistry } from './backends/redis.js';
