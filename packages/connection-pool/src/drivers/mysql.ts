@@ -1,0 +1,151 @@
+import type { EventEmitter } from 'node:events';
+import mysql from 'mysql2/promise';
+import type { DriverConnection, NodeState, PoolDriver, SqlResult } from '../driver.js';
+import { buildNodes, type NodeAddress, urlId } from '../internal/nodes.js';
+import { mariaGtidReached } from '../positions.js';
+
+export interface MysqlDriverOptions {
+  /** Connection URL or mysql2 ConnectionOptions; a list makes every entry a failover candidate (the first starts as primary). */
+  primary: NodeAddress<mysql.ConnectionOptions> | NodeAddress<mysql.ConnectionOptions>[];
+  replicas?: NodeAddress<mysql.ConnectionOptions>[];
+  /** The mysql2/promise module, when you want to pass your own. */
+  mysql?: typeof mysql;
+}
+
+export type MysqlConnection = DriverConnection<string, unknown[] | Record<string, unknown>, SqlResult<any>, mysql.Connection>;
+
+type Flavor = 'mariadb' | 'mysql';
+
+class Mysql2Connection implements MysqlConnection {
+  #broken = false;
+  flavor: Flavor | undefined;
+  constructor(readonly client: mysql.Connection) {
+    // mysql2 emits 'error' for a fatal error on an idle connection; without a listener it would crash the process.
+    const events = client as unknown as EventEmitter;
+    events.on('error', () => {
+      this.#broken = true;
+    });
+    events.on('end', () => {
+      this.#broken = true;
+    });
+  }
+
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  async query(sql: string, params: unknown[] | Record<string, unknown> | undefined, { prepare }: { prepare: boolean }): Promise<SqlResult<any>> {
+    try {
+      // execute() prepares the statement once per connection (mysql2 caches it) and then only binds.
+      const [rows] = prepare
+        ? await this.client.execute(sql, params as never)
+        : await this.client.query(sql, params as never);
+      if (Array.isArray(rows)) return { rows: rows as unknown[], rowCount: rows.length };
+      const header = rows as mysql.ResultSetHeader;
+      return { rows: [], rowCount: header.affectedRows, insertId: header.insertId };
+    } catch (error) {
+      if ((error as { fatal?: boolean }).fatal) this.#broken = true;
+      throw error;
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    this.#broken = true;
+    try {
+      await this.client.end();
+    } catch {
+      this.client.destroy();
+    }
+  }
+
+  async detectFlavor(): Promise<Flavor> {
+    if (!this.flavor) {
+      const { rows } = await this.query('SELECT VERSION() AS v', undefined, { prepare: false });
+      this.flavor = /mariadb/i.test(String(rows[0]?.v)) ? 'mariadb' : 'mysql';
+    }
+    return this.flavor;
+  }
+}
+
+const run = async (connection: MysqlConnection, sql: string, params?: unknown[]) =>
+  (await connection.query(sql, params, { prepare: false })).rows;
+const own = (connection: MysqlConnection) => connection as Mysql2Connection;
+
+/**
+ * MySQL and MariaDB through mysql2. Lag is the replica's Seconds_Behind_Master (second
+ * resolution); positions are GTIDs (MariaDB `domain-server-seq`, compared on the client; MySQL
+ * GTID sets are waited for on the server with WAIT_FOR_EXECUTED_GTID_SET).
+ */
+export function mysqlDriver(options: MysqlDriverOptions): PoolDriver<MysqlConnection> {
+  const mysqlModule = options.mysql ?? mysql;
+  const list = buildNodes('mysqlDriver', options?.primary, options?.replicas, (address) =>
+    typeof address === 'string'
+      ? urlId(address, 3306)
+      : address.uri
+        ? urlId(address.uri, 3306)
+        : `${address.host ?? 'localhost'}:${address.port ?? 3306}/${address.database ?? ''}`,
+  );
+  return {
+    name: 'mysql',
+    nodes: list.nodes,
+    async connect(nodeId, { applicationName }) {
+      const address = list.address(nodeId);
+      const config: mysql.ConnectionOptions =
+        typeof address === 'string' ? { uri: address } : ({ ...address, weight: undefined } as mysql.ConnectionOptions);
+      const client = await mysqlModule.createConnection({
+        ...config,
+        connectAttributes: { program_name: applicationName, ...config.connectAttributes },
+      });
+      return new Mysql2Connection(client);
+    },
+    begin: async (connection) => void (await run(connection, 'START TRANSACTION')),
+    commit: async (connection) => void (await run(connection, 'COMMIT')),
+    rollback: async (connection) => void (await run(connection, 'ROLLBACK')),
+    async inspect(connection): Promise<NodeState> {
+      const flavor = await own(connection).detectFlavor();
+      let status: Record<string, unknown> | undefined;
+      try {
+        status = (await run(connection, flavor === 'mariadb' ? 'SHOW SLAVE STATUS' : 'SHOW REPLICA STATUS'))[0];
+      } catch {
+        status = (await run(connection, 'SHOW SLAVE STATUS'))[0]; // MySQL before 8.0.22
+      }
+      const vars = (
+        await run(
+          connection,
+          flavor === 'mariadb'
+            ? 'SELECT @@read_only AS ro, @@gtid_binlog_pos AS primary_pos, @@gtid_slave_pos AS replica_pos'
+            : 'SELECT @@read_only AS ro, @@global.gtid_executed AS primary_pos, @@global.gtid_executed AS replica_pos',
+        )
+      )[0] as { ro: number; primary_pos: string | null; replica_pos: string | null };
+      if (!status) return { writable: Number(vars.ro) === 0, lagMs: 0, position: vars.primary_pos ?? '' };
+      const seconds = status.Seconds_Behind_Master ?? status.Seconds_Behind_Source;
+      return {
+        writable: false,
+        lagMs: seconds === null || seconds === undefined ? Number.POSITIVE_INFINITY : Number(seconds) * 1000,
+        position: vars.replica_pos ?? '',
+      };
+    },
+    async currentPosition(connection) {
+      const flavor = await own(connection).detectFlavor();
+      const rows = await run(
+        connection,
+        flavor === 'mariadb' ? 'SELECT @@gtid_binlog_pos AS pos' : 'SELECT @@global.gtid_executed AS pos',
+      );
+      return String(rows[0]?.pos ?? '');
+    },
+    positionReached: mariaGtidReached,
+    async waitForPosition(connection, target, timeoutMs) {
+      const flavor = await own(connection).detectFlavor();
+      const sql =
+        flavor === 'mariadb'
+          ? 'SELECT MASTER_GTID_WAIT(?, ?) AS r'
+          : 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS r';
+      const rows = await run(connection, sql, [target, timeoutMs / 1000]);
+      return Number(rows[0]?.r) === 0;
+    },
+  };
+}
