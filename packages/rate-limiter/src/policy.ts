@@ -38,7 +38,10 @@ export function resolvePolicy(options: LimitOptions, where = 'createRateLimiter'
     burst === undefined || !windowed,
     `${where}: burst applies to token-bucket, leaky-bucket and gcra; ${algorithm} allows exactly limit per window, so remove burst`,
   );
-  invariant(burst === undefined || positiveInteger(burst), `${where}: burst must be an integer >= 1, got ${burst}`);
+  invariant(
+    burst === undefined || positiveInteger(burst),
+    `${where}: burst must be an integer >= 1, got ${burst}`,
+  );
   invariant(
     blockAfterViolations === 0 || positiveInteger(blockAfterViolations),
     `${where}: blockAfterViolations must be an integer >= 1 (or 0 for never), got ${blockAfterViolations}`,

@@ -142,7 +142,10 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
       name: `rate limiter store ${this.store.name}`,
     });
     this.#breaker.on('open', ({ error }) => {
-      this.#logger.warn({ err: error, store: this.store.name }, 'rate limiter: store is down, using onStoreError');
+      this.#logger.warn(
+        { err: error, store: this.store.name },
+        'rate limiter: store is down, using onStoreError',
+      );
       this.emit('store-down', error);
     });
     this.#breaker.on('close', () => {
@@ -210,9 +213,14 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
     const full = this.#key(key);
     if (op === 'consume' || op === 'peek') {
       const blockedMs = this.#blocks.remaining(full, Date.now());
-      if (blockedMs > 0) return this.#finish(key, blockedDecision(this.policy.burst, blockedMs, 'block-cache'));
+      if (blockedMs > 0)
+        return this.#finish(key, blockedDecision(this.policy.burst, blockedMs, 'block-cache'));
     }
-    if (this.#sync) return this.#finish(key, this.#toDecision(full, key, this.#sync.applySync(full, this.policy, op, amount), 'store'));
+    if (this.#sync)
+      return this.#finish(
+        key,
+        this.#toDecision(full, key, this.#sync.applySync(full, this.policy, op, amount), 'store'),
+      );
     let result: StoreResult;
     try {
       result = await this.#breaker.execute(() =>
@@ -233,10 +241,16 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
     error: unknown,
   ): Promise<RateLimitDecision> {
     // An open circuit is the expected state during an outage, not a new error.
-    if (!(error instanceof NoaError && error.code === 'NOA_CIRCUIT_OPEN')) this.emit('store-error', error, key);
+    if (!(error instanceof NoaError && error.code === 'NOA_CIRCUIT_OPEN'))
+      this.emit('store-error', error, key);
     const policy = this.#onStoreError;
     if (typeof policy === 'object') {
-      return this.#toDecision(full, key, await policy.fallback.apply(full, this.policy, op, amount), 'fallback');
+      return this.#toDecision(
+        full,
+        key,
+        await policy.fallback.apply(full, this.policy, op, amount),
+        'fallback',
+      );
     }
     if (op === 'penalty' || op === 'reward') throw unavailable(error);
     const allowed = policy === 'fail-open';
@@ -260,7 +274,9 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
     // The fallback store gets the change too, so a block or reset holds during an outage.
     const local = fallback?.apply(full, this.policy, op, amount);
     try {
-      await this.#breaker.execute(() => withTimeout(this.store.apply(full, this.policy, op, amount), this.#timeoutMs));
+      await this.#breaker.execute(() =>
+        withTimeout(this.store.apply(full, this.policy, op, amount), this.#timeoutMs),
+      );
     } catch (error) {
       await local;
       throw unavailable(error);
@@ -300,7 +316,11 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
   }
 }
 
-function blockedDecision(limit: number, ms: number, decidedBy: RateLimitDecision['decidedBy']): RateLimitDecision {
+function blockedDecision(
+  limit: number,
+  ms: number,
+  decidedBy: RateLimitDecision['decidedBy'],
+): RateLimitDecision {
   return { allowed: false, limit, remaining: 0, resetMs: ms, retryAfterMs: ms, reason: 'blocked', decidedBy };
 }
 

@@ -5,12 +5,26 @@
  */
 import { uniqueName, waitUntil } from '@noa/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Algorithm, createRateLimiter, type RateLimiterOptions, type RateLimitStore } from '../src/index.js';
+import {
+  type Algorithm,
+  createRateLimiter,
+  type RateLimiterOptions,
+  type RateLimitStore,
+} from '../src/index.js';
 
-export const ALGORITHMS: Algorithm[] = ['token-bucket', 'leaky-bucket', 'fixed-window', 'sliding-window', 'gcra'];
+export const ALGORITHMS: Algorithm[] = [
+  'token-bucket',
+  'leaky-bucket',
+  'fixed-window',
+  'sliding-window',
+  'gcra',
+];
 const HOUR = 3_600_000;
 
-export function storeContract(label: string, makeStore: () => RateLimitStore | Promise<RateLimitStore>): void {
+export function storeContract(
+  label: string,
+  makeStore: () => RateLimitStore | Promise<RateLimitStore>,
+): void {
   describe(`RateLimitStore contract: ${label}`, () => {
     const stores: RateLimitStore[] = [];
     const limiter = async (options: Partial<RateLimiterOptions> & { algorithm: Algorithm }) => {
@@ -102,7 +116,15 @@ export function storeContract(label: string, makeStore: () => RateLimitStore | P
         rl.on('blocked', (key) => blocked.push(key));
         const reasons = [];
         for (let i = 0; i < 7; i++) reasons.push((await rl.consume('k')).reason);
-        expect(reasons).toEqual(['allowed', 'allowed', 'limited', 'limited', 'blocked', 'blocked', 'blocked']);
+        expect(reasons).toEqual([
+          'allowed',
+          'allowed',
+          'limited',
+          'limited',
+          'blocked',
+          'blocked',
+          'blocked',
+        ]);
         expect(blocked).toEqual(['k']);
         expect((await rl.consume('other')).allowed).toBe(true);
       });

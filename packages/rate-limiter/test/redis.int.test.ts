@@ -33,7 +33,12 @@ describe.skipIf(!redis.available)('redis store', () => {
     // A private connection with its own script cache is not available on a shared server, so
     // check the fallback path against a wrong SHA-equivalent: EVALSHA of an unknown script.
     await expect(client.evalsha('0'.repeat(40), 0)).rejects.toThrow(/NOSCRIPT/);
-    const rl = createRateLimiter({ algorithm: 'gcra', limit: 2, windowMs: 60_000, store: redisStore({ client, prefix }) });
+    const rl = createRateLimiter({
+      algorithm: 'gcra',
+      limit: 2,
+      windowMs: 60_000,
+      store: redisStore({ client, prefix }),
+    });
     expect((await rl.consume('noscript')).allowed).toBe(true);
     expect(await client.script('EXISTS', RATE_LIMIT_SCRIPT_SHA)).toEqual([1]);
   });

@@ -61,7 +61,11 @@ export class MemoryStore implements RateLimitStore {
       entry.violations = 0;
       return blockedResult(amount);
     }
-    if (entry !== undefined && entry.blockedUntil > now && (operation === 'consume' || operation === 'peek')) {
+    if (
+      entry !== undefined &&
+      entry.blockedUntil > now &&
+      (operation === 'consume' || operation === 'peek')
+    ) {
       return blockedResult(Math.ceil(entry.blockedUntil - now));
     }
     const out = this.#out;
@@ -95,7 +99,13 @@ export class MemoryStore implements RateLimitStore {
   }
 
   #create(key: string): Entry {
-    const entry: Entry = { state: undefined, expiresAt: 0, blockedUntil: 0, violations: 0, violationsUntil: 0 };
+    const entry: Entry = {
+      state: undefined,
+      expiresAt: 0,
+      blockedUntil: 0,
+      violations: 0,
+      violationsUntil: 0,
+    };
     this.#entries.set(key, entry);
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.sweep(), this.#sweepIntervalMs);

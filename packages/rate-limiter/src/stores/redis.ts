@@ -39,7 +39,12 @@ export class RedisStore implements RateLimitStore {
     return [base, `${base}:log`, `${base}:blk`, `${base}:vio`];
   }
 
-  async apply(key: string, policy: StorePolicy, operation: StoreOperation, amount: number): Promise<StoreResult> {
+  async apply(
+    key: string,
+    policy: StorePolicy,
+    operation: StoreOperation,
+    amount: number,
+  ): Promise<StoreResult> {
     const args = [
       ...this.keysOf(key),
       policy.algorithm,
