@@ -98,8 +98,8 @@ function stripLiterals(node: unknown, parentOperator?: string): unknown {
 function mysqlShape(sql: string): QueryShape {
   try {
     const parser = mysqlParser();
-    const ast = parser.astify(sql, { database: 'mariadb' });
-    const normalized = parser.sqlify(stripLiterals(ast), { database: 'mariadb' });
+    const ast = parser.astify(sql);
+    const normalized = parser.sqlify(stripLiterals(ast));
     return { fingerprint: hash(`m:${normalized}`), normalized, method: 'node-sql-parser' };
   } catch {
     return tokenShape(sql, 'mysql');

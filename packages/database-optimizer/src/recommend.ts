@@ -363,7 +363,7 @@ async function estimate(
   for (const { c, weight } of scored) {
     if (out.length >= maxIndexes) break;
     if (c.queries.every((i) => covered.has(i))) continue;
-    c.queries.forEach((i) => covered.add(i));
+    for (const i of c.queries) covered.add(i);
     out.push({ table: c.table, columns: c.columns, queries: c.queries, costBefore: weight, costAfter: null });
   }
   return out;

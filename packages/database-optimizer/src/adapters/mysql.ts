@@ -73,7 +73,7 @@ function tableNode(t: Json): PlanNode {
     const rRows = Number(t.r_rows ?? 0);
     node.loops = loops;
     node.rowsExamined = rRows * loops;
-    node.actualRows = rRows * (Number(t.r_filtered ?? 100) / 100);
+    node.actualRows = Math.round(rRows * (Number(t.r_filtered ?? 100) / 100));
     node.estimatedRows = rows * filtered;
     if (t.r_table_time_ms !== undefined)
       node.timeMs = Number(t.r_table_time_ms) + Number(t.r_other_time_ms ?? 0);
@@ -139,7 +139,7 @@ function nestedLoop(items: Json[]): PlanNode {
 export function normalizeMysqlPlan(json: Json): PlanNode {
   const block = json.query_block ?? json;
   const children = nodesOf(block);
-  if (children.length === 1 && !block.r_total_time_ms) return children[0]!;
+  if (children.length === 1) return children[0]!;
   const node: PlanNode = { kind: 'other', operation: `select #${block.select_id ?? 1}`, children };
   if (block.r_total_time_ms !== undefined) node.timeMs = Number(block.r_total_time_ms);
   return node;

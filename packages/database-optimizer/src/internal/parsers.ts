@@ -13,8 +13,8 @@ export interface PgParser {
 }
 
 export interface MysqlParser {
-  astify(sql: string, options: { database: string }): unknown;
-  sqlify(ast: unknown, options: { database: string }): string;
+  astify(sql: string): unknown;
+  sqlify(ast: unknown): string;
 }
 
 const load = (id: string): unknown => {
@@ -56,10 +56,32 @@ export function pgParser(): PgParser {
   return pg;
 }
 
+/**
+ * node-sql-parser's MySQL grammar, with its MariaDB grammar as a second try (each rejects some
+ * valid statements of the other, e.g. the MariaDB grammar trips on a column named `status`).
+ */
 export function mysqlParser(): MysqlParser {
   if (!mysql) {
-    const { Parser } = load('node-sql-parser/build/mariadb') as { Parser: new () => MysqlParser };
-    mysql = new Parser();
+    type Raw = { astify(sql: string, o: object): unknown; sqlify(ast: unknown, o: object): string };
+    const make = (build: string) =>
+      new (load(`node-sql-parser/build/${build}`) as { Parser: new () => Raw }).Parser();
+    const primary = make('mysql');
+    let secondary: Raw | undefined;
+    mysql = {
+      astify(sql) {
+        try {
+          return primary.astify(sql, { database: 'mysql' });
+        } catch (error) {
+          secondary ??= make('mariadb');
+          try {
+            return secondary.astify(sql, { database: 'mariadb' });
+          } catch {
+            throw error;
+          }
+        }
+      },
+      sqlify: (ast) => primary.sqlify(ast, { database: 'mysql' }),
+    };
   }
   return mysql;
 }

@@ -250,7 +250,7 @@ export function describeStatement(sql: string, dialect: SqlDialect): StatementIn
           !JSON.stringify(stmt).match(/"(InsertStmt|UpdateStmt|DeleteStmt|MergeStmt)"|"intoClause"/),
       );
     }
-    const ast = mysqlParser().astify(sql, { database: 'mariadb' }) as Json;
+    const ast = mysqlParser().astify(sql) as Json;
     const first = Array.isArray(ast) ? ast[0] : ast;
     myStatement(ast, new Map(), c);
     return c.info(first?.type === 'select' && !first?.into?.position);

@@ -1,0 +1,142 @@
+import { requireService } from '@noa/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createN1Detector, createQueryAnalyzer, type N1Report, recommendIndexes } from '../src/index.js';
+import { mysqlAdapter } from '../src/mysql.js';
+import { createMysqlDatabase } from './helpers.js';
+
+const service = await requireService('mysql');
+
+describe.skipIf(!service.available)('mysqlAdapter (real MariaDB, 150k seeded rows)', () => {
+  let db: Awaited<ReturnType<typeof createMysqlDatabase>>;
+  beforeAll(async () => {
+    db = await createMysqlDatabase('dbopt_my');
+    await db.pool.query(
+      'CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(64) NOT NULL, country CHAR(2) NOT NULL) ENGINE=InnoDB',
+    );
+    await db.pool.query(
+      "INSERT INTO users SELECT seq, CONCAT('user', seq, '@example.com'), ELT(1 + seq % 5, 'de', 'fr', 'us', 'jp', 'br') FROM seq_1_to_30000",
+    );
+    await db.pool.query(
+      'CREATE TABLE orders (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, status VARCHAR(16) NOT NULL, total DECIMAL(10,2) NOT NULL, created_at DATETIME NOT NULL) ENGINE=InnoDB',
+    );
+    await db.pool.query(
+      "INSERT INTO orders SELECT seq, 1 + (seq * 7919) % 30000, ELT(1 + seq % 4, 'new', 'paid', 'shipped', 'cancelled'), (seq % 1000) / 10, NOW() - INTERVAL seq SECOND FROM seq_1_to_120000",
+    );
+    await db.pool.query('ANALYZE TABLE users, orders');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('EXPLAIN FORMAT=JSON is normalised; with ANALYZE a selective full scan is reported', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: mysqlAdapter({ pool: db.pool }) });
+    const estimated = await analyzer.explain('SELECT * FROM orders WHERE user_id = ?', [42]);
+    expect(estimated.plan).toMatchObject({ kind: 'scan', access: 'full', table: 'orders', operation: 'ALL' });
+    expect(estimated.plan.rowsExamined).toBeGreaterThan(100_000);
+    // Without column statistics MariaDB estimates every filter keeps 100%; ANALYZE measures it.
+    const measured = await analyzer.explain('SELECT * FROM orders WHERE user_id = ?', [42], {
+      analyze: true,
+    });
+    expect(measured.rows).toBe(4);
+    expect(measured.findings.map((f) => [f.kind, f.table])).toContainEqual(['full-scan', 'orders']);
+  });
+
+  it('ANALYZE FORMAT=JSON: real rows; a join without an index on the inner side is reported', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: mysqlAdapter({ pool: db.pool }) });
+    const report = await analyzer.explain(
+      "SELECT STRAIGHT_JOIN u.email, o.total FROM users u JOIN orders o ON o.user_id = u.id WHERE u.country = 'de' AND u.id < 200",
+      [],
+      { analyze: true },
+    );
+    expect(report.totalMs).toBeGreaterThan(0);
+    expect(report.plan.kind).toBe('join');
+    const kinds = report.findings.map((f) => f.kind);
+    expect(kinds).toContain('missing-join-index');
+    // MariaDB names tables by their alias in its plans.
+    expect(report.findings.find((f) => f.kind === 'missing-join-index')?.table).toBe('o');
+  });
+
+  it('analyze on a write needs allowWrites and is rolled back', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: mysqlAdapter({ pool: db.pool }) });
+    await expect(
+      analyzer.explain('UPDATE orders SET total = 0', [], { analyze: true }),
+    ).rejects.toMatchObject({
+      code: 'NOA_DBOPT_WRITE_NOT_ALLOWED',
+    });
+    await analyzer.explain('UPDATE orders SET total = 0 WHERE id <= ?', [5000], {
+      analyze: true,
+      allowWrites: true,
+    });
+    const [rows] = await db.pool.query('SELECT COUNT(*) AS n FROM orders WHERE total = 0');
+    expect(Number((rows as { n: number }[])[0]!.n)).toBe(120); // only the seeded zeros (seq % 1000 = 0)
+  });
+
+  it('recommends indexes proven on a scratch copy, and leaves the user database alone', async () => {
+    const indexCount = async () => {
+      const [rows] = await db.pool.query(
+        'SELECT COUNT(DISTINCT TABLE_NAME, INDEX_NAME) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()',
+      );
+      return Number((rows as { n: number }[])[0]!.n);
+    };
+    const before = await indexCount();
+    const recs = await recommendIndexes({
+      adapter: mysqlAdapter({ pool: db.pool }),
+      workload: [
+        { sql: 'SELECT * FROM orders WHERE user_id = ?', params: [42], calls: 100 },
+        { sql: 'SELECT * FROM orders WHERE user_id = ? AND status = ?', params: [42, 'paid'], calls: 10 },
+        { sql: 'SELECT id FROM users WHERE email = ?', params: ['user7@example.com'], calls: 10 },
+        { sql: 'UPDATE orders SET total = 1 WHERE id = ?', params: [1], calls: 5 },
+      ],
+    });
+    expect(await indexCount()).toBe(before);
+    const keys = recs.map((r) => `${r.table}(${r.columns.join(',')})`);
+    expect(keys.filter((k) => k.startsWith('orders(user_id'))).toHaveLength(1);
+    expect(keys).toContain('users(email)');
+    for (const r of recs) {
+      expect(r.proof).toBe('scratch-copy');
+      expect(r.improvementPct).toBeGreaterThan(90);
+      expect(r.ddl).toMatch(/ALGORITHM=INPLACE, LOCK=NONE$/);
+    }
+    const [dbs] = await db.pool.query("SHOW DATABASES WHERE `Database` RLIKE '^noa_scratch_[0-9a-f]{8}$'");
+    expect(dbs).toHaveLength(0);
+    // The pooled connection that hosted the scratch copy is back on the user's database.
+    const [current] = await db.pool.query('SELECT DATABASE() AS db');
+    expect((current as { db: string }[])[0]!.db).toBe(db.name);
+  });
+
+  it('estimated mode ranks candidates without trying them', async () => {
+    const recs = await recommendIndexes({
+      adapter: mysqlAdapter({ pool: db.pool, proof: 'estimated' }),
+      workload: [
+        { sql: 'SELECT * FROM orders WHERE status = ? ORDER BY created_at LIMIT 10', params: ['paid'] },
+      ],
+    });
+    expect(recs.length).toBeGreaterThan(0);
+    expect(recs[0]).toMatchObject({
+      proof: 'estimated',
+      costAfter: null,
+      improvementPct: null,
+      table: 'orders',
+    });
+  });
+
+  it('wrap(pool) with mysql2: slow queries and N+1 through the promise pool', async () => {
+    const reports: N1Report[] = [];
+    const n1 = createN1Detector({ dialect: 'mysql', onDetect: (r) => reports.push(r) });
+    const analyzer = createQueryAnalyzer({ adapter: mysqlAdapter({ pool: db.pool }), slowQueryMs: 30, n1 });
+    const pool = analyzer.wrap(db.pool);
+    await n1.run(async () => {
+      for (const id of [1, 2, 3, 4]) await pool.query('SELECT email FROM users WHERE id = ?', [id]);
+      await pool.query('SELECT email FROM users WHERE id IN (?)', [[1, 2, 3, 4]]);
+      await pool.execute('SELECT SLEEP(0.04), ? AS secret', ['hunter2']);
+    });
+    await analyzer.close();
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ count: 4 });
+    expect(reports[0]!.sql).toMatch(/WHERE `id` = \?/);
+    const slow = analyzer.slowQueries();
+    expect(slow).toHaveLength(1);
+    expect(slow[0]!.params).toEqual(['<string:7>']);
+    expect(slow[0]!.plan).toBeDefined();
+  });
+});
