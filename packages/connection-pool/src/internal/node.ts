@@ -44,9 +44,9 @@ export class PoolNode<Conn extends DriverConnection> {
     });
   }
 
-  /** Usable for reads as a replica: up, not lagging, not the primary. */
+  /** Usable for reads as a replica: up, not lagging, not the primary, and read-only (a second writable node is split brain). */
   get readable(): boolean {
-    return this.role === 'replica' && this.health === 'up';
+    return this.role === 'replica' && this.health === 'up' && !this.writable;
   }
 
   get active(): number {
