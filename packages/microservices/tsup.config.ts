@@ -4,4 +4,5 @@ export default noaTsupConfig({
   index: 'src/index.ts',
   consul: 'src/consul.ts',
   redis: 'src/redis.ts',
+  grpc: 'src/grpc.ts',
 });

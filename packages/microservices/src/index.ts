@@ -34,3 +34,11 @@ export {
   type ServiceResponse,
   type ServiceStreamResponse,
 } from './service-client.js';
+export {
+  type BusEvent,
+  createEventBus,
+  type EventBus,
+  type EventBusOptions,
+  type EventQueue,
+  type EventSubscription,
+} from './event-bus.js';

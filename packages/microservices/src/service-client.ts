@@ -2,9 +2,7 @@ import type { Readable } from 'node:stream';
 import {
   type BackoffOptions,
   backoffDelay,
-  type CircuitBreaker,
   type CircuitBreakerOptions,
-  createCircuitBreaker,
   invariant,
   isNoaError,
   type Logger,
@@ -18,7 +16,8 @@ import { Pool } from 'undici';
 import { type Balancer, type BalancerName, type BalancerOptions, createBalancer } from './balancer.js';
 import type { ServiceInstance } from './instance.js';
 import { childTraceparent, requestIdFrom } from './internal/trace-context.js';
-import { type OutlierDetectionOptions, OutlierDetector } from './outlier-detector.js';
+import { InstancePicker } from './internal/instance-picker.js';
+import type { OutlierDetectionOptions } from './outlier-detector.js';
 import { type Discovery, type ServiceRegistry, validateServiceName } from './registry.js';
 
 export interface RetryPolicy {
@@ -139,6 +138,9 @@ class StatusFailure extends Error {
   }
 }
 
+const abortedError = (service: string, reason: unknown) =>
+  new NoaError('NOA_ABORTED', `request to ${service} was aborted`, { cause: reason });
+
 const errorCode = (error: unknown): string | undefined => {
   const e = error as { code?: string; cause?: { code?: string } };
   return e?.code ?? e?.cause?.code;
@@ -186,11 +188,8 @@ async function readBody(body: Readable, limit: number, service: string): Promise
 class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceClient {
   readonly service: string;
   readonly #discovery: Discovery;
-  readonly #balancer: Balancer;
+  readonly #picker: InstancePicker;
   readonly #pools = new Map<string, Pool>();
-  readonly #breakers = new Map<string, CircuitBreaker>();
-  readonly #breakerOptions: CircuitBreakerOptions | false;
-  readonly #outliers: OutlierDetector | undefined;
   readonly #attempts: number;
   readonly #backoff: BackoffOptions;
   readonly #retryStatuses: Set<number>;
@@ -199,10 +198,6 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
   readonly #keepAliveTimeoutMs: number;
   readonly #maxResponseBytes: number;
   readonly #headers: Record<string, string>;
-  readonly #tags: string[];
-  readonly #logger: Logger;
-  #lastList: readonly ServiceInstance[] | undefined;
-  #rotation: ServiceInstance[] = [];
   #closed = false;
 
   constructor(options: ServiceClientOptions) {
@@ -230,60 +225,39 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     validateBackoff(this.#backoff);
     this.#retryStatuses = new Set(retry === false ? [] : (retry.statuses ?? [502, 503, 504]));
     this.service = options.service;
-    this.#balancer = createBalancer(options.balancer, options.balancerOptions);
-    this.#breakerOptions = circuitBreaker;
-    if (circuitBreaker) createCircuitBreaker(circuitBreaker); // validates the options now, not on first use
-    this.#outliers = outlierDetection ? new OutlierDetector(outlierDetection) : undefined;
     this.#attempts = attempts;
     this.#timeoutMs = timeoutMs;
     this.#connections = connections;
     this.#keepAliveTimeoutMs = keepAliveTimeoutMs;
     this.#maxResponseBytes = maxResponseBytes;
     this.#headers = headers;
-    this.#tags = tags;
-    this.#logger = logger;
     this.#discovery = options.registry.discover(options.service);
-  }
-
-  /** The healthy, tag-matching list; pools and balancer state of instances that left are dropped. */
-  #current(): ServiceInstance[] {
-    const list = this.#discovery.instances({ healthyOnly: true });
-    if (list === this.#lastList) return this.#rotation;
-    this.#lastList = list;
-    const tags = this.#tags;
-    this.#rotation = tags.length ? list.filter((i) => tags.every((t) => i.tags.includes(t))) : [...list];
-    const ids = new Set(this.#rotation.map((i) => i.id));
-    for (const [id, pool] of this.#pools) {
-      if (ids.has(id)) continue;
-      this.#pools.delete(id);
-      pool.close().catch(() => {});
-    }
-    for (const id of this.#breakers.keys()) if (!ids.has(id)) this.#breakers.delete(id);
-    this.#outliers?.retain(ids);
-    this.#balancer.retain?.(ids);
-    return this.#rotation;
+    this.#picker = new InstancePicker({
+      service: options.service,
+      discovery: this.#discovery,
+      balancer: createBalancer(options.balancer, options.balancerOptions),
+      circuitBreaker,
+      outlierDetection,
+      tags,
+      onCircuitOpen: (instance) => {
+        logger.warn({ service: this.service, instance: instance.id }, 'service client: circuit opened');
+        this.emit('circuit-open', instance);
+      },
+      onEject: (instance, durationMs) => {
+        logger.warn({ service: this.service, instance: instance.id, durationMs }, 'service client: instance ejected');
+        this.emit('eject', { instance, durationMs });
+      },
+      onRemoved: (ids) => {
+        for (const id of ids) {
+          this.#pools.get(id)?.close().catch(() => {});
+          this.#pools.delete(id);
+        }
+      },
+    });
   }
 
   instances(): ServiceInstance[] {
-    return this.#current().filter((i) => !this.#outliers?.isEjected(i.id));
-  }
-
-  #breaker(instance: ServiceInstance): CircuitBreaker | undefined {
-    if (!this.#breakerOptions) return undefined;
-    let breaker = this.#breakers.get(instance.id);
-    if (!breaker) {
-      breaker = createCircuitBreaker({
-        name: `${this.service} instance ${instance.id}`,
-        ...this.#breakerOptions,
-        isFailure: (error) => !isNoaError(error, 'NOA_ABORTED') && (this.#breakerOptions ? (this.#breakerOptions.isFailure?.(error) ?? true) : true),
-      });
-      breaker.on('open', () => {
-        this.#logger.warn({ service: this.service, instance: instance.id }, 'service client: circuit opened');
-        this.emit('circuit-open', instance);
-      });
-      this.#breakers.set(instance.id, breaker);
-    }
-    return breaker;
+    return this.#picker.instances();
   }
 
   #pool(instance: ServiceInstance): Pool {
@@ -298,31 +272,6 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
       this.#pools.set(instance.id, pool);
     }
     return pool;
-  }
-
-  #choose(tried: ReadonlySet<string>): ServiceInstance {
-    const all = this.#current();
-    if (all.length === 0) {
-      throw new NoaError(
-        'NOA_SERVICE_NO_INSTANCES',
-        `no healthy instance of "${this.service}" is registered${this.#tags.length ? ` with tags ${this.#tags.join(', ')}` : ''}; start one or check its health endpoint`,
-      );
-    }
-    const usable = (i: ServiceInstance) =>
-      !this.#outliers?.isEjected(i.id) && (!this.#breakerOptions || this.#breaker(i)!.state !== 'open');
-    let candidates = tried.size === 0 ? all.filter(usable) : all.filter((i) => !tried.has(i.id) && usable(i));
-    if (candidates.length === 0 && tried.size > 0) candidates = all.filter(usable);
-    if (candidates.length === 0) {
-      // Everything ejected: ejection must not cause an outage, so fall back to breaker state alone.
-      candidates = this.#breakerOptions ? all.filter((i) => this.#breaker(i)!.state !== 'open') : all;
-    }
-    if (candidates.length === 0) {
-      throw new NoaError(
-        'NOA_SERVICE_CIRCUIT_OPEN',
-        `every instance of "${this.service}" has an open circuit after repeated failures; retry later or use a fallback`,
-      );
-    }
-    return this.#balancer.pick(candidates);
   }
 
   #prepare(request: ServiceRequest): Prepared {
@@ -373,41 +322,34 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
   async #send(request: ServiceRequest, streaming: boolean): Promise<ServiceResponse | ServiceStreamResponse> {
     const req = this.#prepare(request);
     invariant(streaming || !req.streamBody, 'request: a stream body needs stream(); request() bodies must be strings or bytes', 'NOA_SERVICE_INVALID_REQUEST');
-    if (req.signal?.aborted) throw new NoaError('NOA_ABORTED', `request to ${this.service} was aborted`, { cause: req.signal.reason });
-    if (!this.#lastList) await this.#ready(req.timeoutMs, req.signal);
+    if (req.signal?.aborted) throw abortedError(this.service, req.signal.reason);
+    if (!this.#picker.synced) await this.#ready(req.timeoutMs, req.signal);
     const tried = new Set<string>();
-    let lastError: unknown;
     for (let attempt = 1; ; attempt++) {
-      const instance = this.#choose(tried);
+      const instance = this.#picker.choose(tried);
       tried.add(instance.id);
-      const breaker = this.#breaker(instance);
-      const started = performance.now();
-      this.#balancer.onStart(instance);
-      let ended = false;
-      const end = () => {
-        if (ended) return;
-        ended = true;
-        this.#balancer.onEnd(instance, performance.now() - started);
-      };
       try {
-        const call = () => this.#attempt(instance, req, streaming, end);
-        const result = breaker ? await breaker.execute(call) : await call();
-        this.#outliers?.success(instance.id);
-        if (streaming) return { ...result, body: result.body as Readable, instance, attempts: attempt };
-        end();
-        return new Response(result.status, result.headers, result.body as Buffer, instance, attempt);
+        const { value: result, end } = await this.#picker.run(instance, () => this.#attempt(instance, req, streaming), !streaming);
+        this.#picker.success(instance);
+        if (!streaming) return new Response(result.status, result.headers, result.body as Buffer, instance, attempt);
+        const body = result.body as Readable;
+        if (body.destroyed) end();
+        else body.once('close', end);
+        return { ...result, body, instance, attempts: attempt };
       } catch (error) {
-        end();
-        if (req.signal?.aborted) throw new NoaError('NOA_ABORTED', `request to ${this.service} was aborted`, { cause: req.signal.reason });
+        if (req.signal?.aborted) throw abortedError(this.service, req.signal.reason);
         const rejected = isNoaError(error, 'NOA_CIRCUIT_OPEN');
-        if (!rejected) this.#recordFailure(instance, error);
         const status = error instanceof StatusFailure ? error.response.status : undefined;
+        if (!rejected) this.#picker.failure(instance);
         const retryable =
           attempt < this.#attempts &&
           (!req.streamBody || !(req.body as Readable).readableDidRead) &&
           (rejected ||
             NOT_SENT.has(errorCode(error) ?? '') ||
-            (req.idempotent && (status === undefined ? !(error instanceof NoaError) || isNoaError(error, 'NOA_SERVICE_TIMEOUT') : this.#retryStatuses.has(status))));
+            (req.idempotent &&
+              (status === undefined
+                ? !(error instanceof NoaError) || isNoaError(error, 'NOA_SERVICE_TIMEOUT')
+                : this.#retryStatuses.has(status))));
         if (!retryable) {
           if (error instanceof StatusFailure) {
             const r = error.response;
@@ -417,11 +359,10 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
           throw this.#finalError(error, instance, attempt);
         }
         if (error instanceof StatusFailure && streaming) (error.response.body as Readable).destroy();
-        lastError = error;
         this.emit('retry', { attempt, instance, error });
         const delayMs = backoffDelay(this.#backoff, attempt);
         if (delayMs > 0) await sleep(delayMs, req.signal).catch(() => {});
-        if (req.signal?.aborted) throw new NoaError('NOA_ABORTED', `request to ${this.service} was aborted`, { cause: lastError });
+        if (req.signal?.aborted) throw abortedError(this.service, req.signal.reason);
       }
     }
   }
@@ -434,17 +375,6 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     const abort = signal ? new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })) : undefined;
     await Promise.race([this.#discovery.ready, timeout, ...(abort ? [abort] : [])]);
     clearTimeout(timer);
-  }
-
-  #recordFailure(instance: ServiceInstance, error: unknown): void {
-    if (!this.#outliers) return;
-    const status = error instanceof StatusFailure ? error.response.status : 0;
-    if (error instanceof StatusFailure && status < 500) return;
-    const durationMs = this.#outliers.failure(instance.id, this.#current().length);
-    if (durationMs !== undefined) {
-      this.#logger.warn({ service: this.service, instance: instance.id, durationMs }, 'service client: instance ejected');
-      this.emit('eject', { instance, durationMs });
-    }
   }
 
   #finalError(error: unknown, instance: ServiceInstance, attempts: number): unknown {
@@ -462,7 +392,6 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     instance: ServiceInstance,
     req: Prepared,
     streaming: boolean,
-    end: () => void,
   ): Promise<{ status: number; headers: Record<string, HeaderValue>; body: Buffer | Readable }> {
     let response: Awaited<ReturnType<Pool['request']>>;
     try {
@@ -482,7 +411,6 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     }
     const headers = response.headers as Record<string, HeaderValue>;
     if (streaming) {
-      response.body.once('close', end);
       if (response.statusCode >= 500) throw new StatusFailure({ status: response.statusCode, headers, body: response.body });
       return { status: response.statusCode, headers, body: response.body as Readable };
     }
