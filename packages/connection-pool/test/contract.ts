@@ -13,12 +13,10 @@ export interface ContractHarness<D extends PoolDriver<any>> {
   write(pool: Pick<Pool<D>, 'query'>, key: string, value: number, prepare?: boolean): Promise<unknown>;
   /** The value under `key`, or null. */
   read(pool: Pool<D>, key: string, role: 'read' | 'write'): Promise<number | null>;
-  /** Holds a connection for about `ms`. */
-  hold(pool: Pool<D>, ms: number): Promise<unknown>;
   /** Connections the server sees with this application / client name. */
   serverConnections(applicationName: string): Promise<number>;
-  /** Kills one connection with this name on the server side; returns how many were killed. */
-  killOne(applicationName: string): Promise<number>;
+  /** Kills one connection with this name on the server side; returns how many were killed (absent: the fault test is skipped). */
+  killOne?(applicationName: string): Promise<number>;
 }
 
 /** The suite every driver passes, the memory driver included. */
@@ -109,7 +107,7 @@ export function poolContract<D extends PoolDriver<any>>(name: string, harness: C
       expect(pool.stats().leaks).toBe(1);
     });
 
-    it('loses no acknowledged write and leaks no connection when the server kills connections mid-run', async () => {
+    it.skipIf(!harness.killOne)('loses no acknowledged write and leaks no connection when the server kills connections mid-run', async () => {
       const { pool, applicationName } = open({ max: 4 } as Partial<PoolOptions<D>>);
       const acknowledged: string[] = [];
       let failed = 0;
@@ -131,7 +129,7 @@ export function poolContract<D extends PoolDriver<any>>(name: string, harness: C
       let killed = 0;
       for (let round = 0; round < 3; round++) {
         await sleep(30);
-        killed += await harness.killOne(applicationName);
+        killed += await harness.killOne!(applicationName);
       }
       running = false;
       await Promise.all(writers);
@@ -149,10 +147,16 @@ export function poolContract<D extends PoolDriver<any>>(name: string, harness: C
 
     it('close() waits for busy connections and closes every connection on the server', async () => {
       const { pool, applicationName } = open();
-      const busy = harness.hold(pool, 100);
+      const connection = await pool.acquire();
+      const busy = sleep(100).then(() => connection.release());
+      let closed = false;
+      const closing = pool.close().then(() => {
+        closed = true;
+      });
       await sleep(20);
-      await pool.close();
+      expect(closed).toBe(false); // waits for the busy connection
       await busy;
+      await closing;
       await waitUntil(async () => (await harness.serverConnections(applicationName)) === 0, { timeoutMs: 10_000 });
       await expect(harness.write(pool, 'closed', 1)).rejects.toMatchObject({ code: 'NOA_POOL_CLOSED' });
     });

@@ -11,7 +11,6 @@ poolContract('memory', {
   teardown: async () => {},
   write: (pool, key, value, prepare) => pool.query('SET', [key, value], { prepare }),
   read: async (pool, key, role) => (await pool.query<number | null>('GET', [key], { role })) ?? null,
-  hold: (pool, ms) => pool.query('SLEEP', [ms]),
   serverConnections: async (name) => cluster.connections(cluster.primary, name),
   killOne: async (applicationName) => cluster.kill(cluster.primary, { count: 1, applicationName }),
 });

@@ -38,7 +38,6 @@ describe.skipIf(!mariadb.available)('MariaDB / MySQL', () => {
     read: async (pool, key, role) =>
       ((await pool.query<SqlResult<{ v: number }>>(`SELECT v FROM ${table} WHERE k = ?`, [key], { role })).rows[0]?.v ??
         null),
-    hold: (pool, ms) => pool.query('SELECT SLEEP(?)', [ms / 1000]),
     serverConnections: async (name) => (await liveThreads(name)).length,
     killOne: async (name) => {
       const [id] = await liveThreads(name);

@@ -41,7 +41,6 @@ describe.skipIf(!postgres.available)('PostgreSQL', () => {
     read: async (pool, key, role) =>
       ((await pool.query<SqlResult<{ v: number }>>(`SELECT v FROM ${table} WHERE k = $1`, [key], { role })).rows[0]?.v ??
         null),
-    hold: (pool, ms) => pool.query('SELECT pg_sleep($1)', [ms / 1000]),
     serverConnections: (name) => countOn(primaryUrl, name),
     killOne: (name) =>
       admin(primaryUrl, async (c) => {

@@ -55,7 +55,6 @@ describe.skipIf(!redis.available)('Redis', () => {
       const value = await pool.query('GET', [`${prefix}${key}`], { role });
       return value === null ? null : Number(value);
     },
-    hold: (pool, ms) => pool.query('BLPOP', [`${prefix}never`, ms / 1000]),
     serverConnections: async (name) => (await clients(name)).length,
     killOne: async (name) => {
       const [id] = await clients(name);
