@@ -1,6 +1,8 @@
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
-const conditions = ['@noa/source', 'node', 'import', 'module', 'default'];
+// No 'module' condition: with it Node would load packages' bundler-only builds (e.g. the AWS SDK's
+// dist-es, whose imports have no file extensions).
+const conditions = ['@noa/source', 'node', 'import', 'default'];
 
 /**
  * Shared vitest configuration: workspace packages resolve to their TypeScript sources through the
