@@ -29,12 +29,19 @@ export function hitRateTable({ quick }: BenchSettings): BenchTable {
     'zipf s=0.8': zipfTrace(keys, 0.8, length, 2),
     'zipf s=1.0': zipfTrace(keys, 1.0, length, 3),
     'zipf s=1.2': zipfTrace(keys, 1.2, length, 4),
-    'zipf 0.9 + scans': scanPollutedTrace(keys, 0.9, length, 5, { zipfRun: 5_000, scanRun: 2_000, scanKeys: 20_000 }),
+    'zipf 0.9 + scans': scanPollutedTrace(keys, 0.9, length, 5, {
+      zipfRun: 5_000,
+      scanRun: 2_000,
+      scanKeys: 20_000,
+    }),
     'loop of 1.5× capacity': loopTrace(1_500, length),
   };
   const rows = Object.entries(traces).map(([name, trace]) => {
     const rates = Object.fromEntries(
-      POLICIES.map((policy) => [policy, pct(replay(trace, new MemoryCache({ maxEntries: capacity, policy })), length)]),
+      POLICIES.map((policy) => [
+        policy,
+        pct(replay(trace, new MemoryCache({ maxEntries: capacity, policy })), length),
+      ]),
     ) as Record<EvictionPolicyName, number>;
     const peer = pct(replay(trace, new LRUCache<string, number>({ max: capacity })), length);
     const optimal = pct(beladyHits(trace, capacity), length);

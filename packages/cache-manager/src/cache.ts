@@ -447,7 +447,7 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
     if (this.#lock === undefined) return loadAndStore();
     return loadWithLease(
       this.#lock,
-      `${this.namespace}:${key}`,
+      key,
       { leaseMs: this.#lockLeaseMs, waitMs: this.#lockWaitMs, now: this.#now },
       () => this.#readShared(key) as Promise<T | undefined>,
       loadAndStore,
@@ -486,6 +486,9 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
     const tags = options?.tags;
     const tagVersions = tags?.length ? await this.#tags.snapshot(tags) : undefined;
     await this.#write(key, this.#entryOf(value, options, tagVersions, 0));
+    // The edge holds the previous response built from this key: an explicit write outdates it.
+    for (const tier of this.#remote)
+      if (tier.kind === 'edge') this.#settle(tier.delete([key]) as never, 'set', key, tier.name);
   }
 
   #entryOf(

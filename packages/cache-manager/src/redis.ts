@@ -1,0 +1,2 @@
+export { type RedisBusOptions, redisBus } from './buses/redis.js';
+export { type RedisClient, type RedisTier, type RedisTierOptions, redisTier } from './tiers/redis.js';

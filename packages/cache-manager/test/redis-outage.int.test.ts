@@ -1,0 +1,140 @@
+import { requireService, uniqueName, waitUntil } from '@noa/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CacheEvents, createCache, memoryTier } from '../src/index.js';
+import { redisBus, redisTier } from '../src/redis.js';
+import { OwnRedisServer } from './support/redis-server.js';
+
+// Needs the redis-server binary (the shared server is never touched: these tests start their own).
+const redis = await requireService('redis');
+const TIMEOUT_MS = 200;
+
+describe.skipIf(!redis.available)('surviving a Redis outage (own redis-server, killed and paused)', () => {
+  let server: OwnRedisServer;
+  const clients: Redis[] = [];
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+  beforeAll(async () => {
+    server = await OwnRedisServer.start();
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    for (const client of clients) client.disconnect();
+    await server?.stop();
+  });
+
+  // ioredis defaults (reconnect forever, offline queue on): the tier's timeouts must bound everything.
+  const connect = () => {
+    const client = new Redis(server.url);
+    client.on('error', () => {}); // connection errors are expected here
+    clients.push(client);
+    return client;
+  };
+  const makeCache = (namespace: string) => {
+    const client = connect();
+    const cache = createCache({
+      namespace,
+      tiers: [
+        memoryTier(),
+        redisTier({ client, timeoutMs: TIMEOUT_MS, breaker: { failureThreshold: 3, halfOpenAfterMs: 300 } }),
+      ],
+      bus: redisBus({ publisher: client, subscriber: connect(), timeoutMs: TIMEOUT_MS }),
+    });
+    const errors: CacheEvents['error'][0][] = [];
+    cache.on('error', (event) => errors.push(event));
+    return { cache, errors };
+  };
+  const circuit = (cache: ReturnType<typeof makeCache>['cache']) => cache.stats().tiers[1]!.circuit;
+
+  /** Every call finishes, with the loader's value, and none takes much longer than the timeout. */
+  async function getOrSetDuringOutage(cache: ReturnType<typeof makeCache>['cache'], count: number) {
+    const durations: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const started = Date.now();
+      expect(await cache.getOrSet(`outage:${i}`, async () => `loaded ${i}`)).toBe(`loaded ${i}`);
+      durations.push(Date.now() - started);
+    }
+    return durations;
+  }
+
+  it('keeps answering from memory and loaders while Redis is killed, and recovers after restart', async () => {
+    const { cache, errors } = makeCache(uniqueName('killed'));
+    await cache.set('warm', 'from memory');
+    await server.kill();
+
+    expect(await cache.get('warm')).toBe('from memory');
+    const durations = await getOrSetDuringOutage(cache, 20);
+    // A bound on hanging, not a speed claim: each call does at most a few timed-out Redis calls.
+    expect(Math.max(...durations)).toBeLessThan(10 * TIMEOUT_MS);
+    expect(circuit(cache)).toBe('open');
+    expect(errors.length).toBeGreaterThan(0);
+    // Writes and invalidations during the outage do not throw either.
+    await cache.set('during', 1);
+    await cache.delete('warm');
+    await cache.invalidateTags(['t']);
+
+    await server.restart();
+    await waitUntil(
+      async () => {
+        await cache.get('probe');
+        return circuit(cache) === 'closed';
+      },
+      { timeoutMs: 20_000, message: 'the circuit closes after Redis is back' },
+    );
+    await cache.set('after', 'stored in redis');
+    const probe = connect();
+    await waitUntil(async () => (await probe.exists(`noa:cache:${cache.namespace}:k:after`)) === 1);
+    expect(unhandled).toEqual([]);
+    await cache.close();
+  });
+
+  it('bounds every call when Redis stops answering (SIGSTOP) and recovers when it resumes', async () => {
+    const { cache } = makeCache(uniqueName('paused'));
+    await cache.set('k', 'v');
+    server.pause();
+    try {
+      const durations = await getOrSetDuringOutage(cache, 10);
+      expect(Math.max(...durations)).toBeLessThan(10 * TIMEOUT_MS);
+      expect(circuit(cache)).toBe('open');
+      expect(await cache.get('k')).toBe('v');
+    } finally {
+      server.resume();
+    }
+    await waitUntil(
+      async () => {
+        await cache.get('probe');
+        return circuit(cache) === 'closed';
+      },
+      { timeoutMs: 20_000, message: 'the circuit closes after Redis resumes' },
+    );
+    expect(unhandled).toEqual([]);
+    await cache.close();
+  });
+
+  it('an instance that missed bus messages during a blip does not keep stale data', async () => {
+    const namespace = uniqueName('blip');
+    const a = makeCache(namespace);
+    const b = makeCache(namespace);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await a.cache.set('price', 100);
+    expect(await b.cache.get('price')).toBe(100); // cached in b's memory
+
+    await server.kill();
+    await a.cache.set('price', 120); // reaches neither Redis nor b while Redis is down
+    expect(await b.cache.get('price')).toBe(100);
+    await server.restart();
+
+    // b's subscriber reconnects and b drops its memory copies; a's queued message is delivered too.
+    await waitUntil(async () => (await b.cache.get('price')) !== 100, {
+      timeoutMs: 20_000,
+      message: 'b stops serving the value it cached before the blip',
+    });
+    await a.cache.set('price', 130);
+    await waitUntil(async () => (await b.cache.get('price')) === 130, { timeoutMs: 20_000 });
+    expect(unhandled).toEqual([]);
+    await a.cache.close();
+    await b.cache.close();
+  });
+});
