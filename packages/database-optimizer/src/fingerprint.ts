@@ -108,38 +108,25 @@ function mysqlShape(sql: string): QueryShape {
 
 /** The fallback: literals become placeholders, lists of placeholders collapse, case is folded. */
 export function tokenShape(sql: string, dialect: SqlDialect): QueryShape {
-  const tokens = tokenize(sql);
   const parts: string[] = [];
-  const display: string[] = [];
+  let display = '';
+  let copied = 0;
   let param = 0;
-  for (const t of tokens) {
-    const value = t.kind === 'string' || t.kind === 'number' || t.kind === 'param';
-    if (value) {
+  for (const t of tokenize(sql)) {
+    if (t.kind === 'string' || t.kind === 'number' || t.kind === 'param') {
+      // The normalised text keeps the statement's own spacing, with placeholders for the values.
+      display += `${sql.slice(copied, t.start)}${dialect === 'postgres' ? `$${++param}` : '?'}`;
+      copied = t.end;
       // `(?, ?, ?)` and `(?)` are the same shape.
-      if (parts.at(-1) === ',' && parts.at(-2) === '?') {
-        parts.pop();
-        display.pop();
-        display.pop();
-        display.push(dialect === 'postgres' ? `$${param}` : '?');
-        continue;
-      }
-      parts.push('?');
-      display.push(dialect === 'postgres' ? `$${++param}` : '?');
+      if (parts.at(-1) === ',' && parts.at(-2) === '?') parts.pop();
+      else parts.push('?');
       continue;
     }
-    if (t.text === ';') continue;
-    const text = t.kind === 'word' ? t.upper : t.kind === 'ident' ? t.text.slice(1, -1) : t.text;
-    parts.push(text);
-    display.push(t.kind === 'word' ? t.upper : t.text);
+    if (t.text !== ';')
+      parts.push(t.kind === 'word' ? t.upper : t.kind === 'ident' ? t.text.slice(1, -1) : t.text);
   }
-  return {
-    fingerprint: hash(`t:${parts.join(' ')}`),
-    normalized: display
-      .join(' ')
-      .replace(/ ([,)])/g, '$1')
-      .replace(/\( /g, '('),
-    method: 'tokens',
-  };
+  display += sql.slice(copied);
+  return { fingerprint: hash(`t:${parts.join(' ')}`), normalized: display.trim(), method: 'tokens' };
 }
 
 const hash = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 16);

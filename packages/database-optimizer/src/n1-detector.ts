@@ -68,7 +68,7 @@ export interface N1Detector {
   /** Express/Connect middleware: one unit of work per request. */
   middleware(): (req: { method?: string; url?: string }, res: NodeJS.EventEmitter, next: Next) => void;
   /** Fastify plugin (register it with `app.register(n1.fastify)`): one unit of work per request. */
-  readonly fastify: (instance: FastifyLike, options: unknown, done: Next) => void;
+  readonly fastify: (instance: FastifyLike, options: unknown, done: (error?: Error) => void) => void;
   /** Records a statement issued by your own integration (the analyzer's `wrap` calls this for you). */
   record(sql: string, params?: readonly unknown[]): void;
   /** Captures the call site of a statement now; `commit` it once its shape is known. */
@@ -220,7 +220,7 @@ export function createN1Detector(options: N1DetectorOptions = {}): N1Detector {
     },
 
     fastify: Object.assign(
-      (instance: FastifyLike, _options: unknown, done: Next) => {
+      (instance: FastifyLike, _options: unknown, done: (error?: Error) => void) => {
         const scopes = new WeakMap<object, N1Scope>();
         instance.addHook(
           'onRequest',

@@ -81,14 +81,19 @@ function notInToNotExists(sql: string): string | null {
     const close = matchingParen(tokens, i + 2);
     const xStart = columnStart(tokens, i - 1);
     if (close === -1 || xStart === -1) continue;
-    // Only inside a WHERE condition made of AND/OR (NULL and FALSE then filter alike), never under NOT.
+    // Only as a term of the WHERE condition's own AND/OR level (NULL and FALSE then filter alike):
+    // reaching WHERE at the same depth proves no parenthesis, and so no NOT, encloses it.
     const before = tokens[xStart - 1]?.upper;
     if (before !== 'WHERE' && before !== 'AND' && before !== 'OR') continue;
     const where = scanSameDepth(tokens, xStart - 1, -1, (t) => t.upper === 'WHERE');
     if (where < 0 || tokens[where]!.upper !== 'WHERE') continue;
-    const condition = tokens.slice(where + 1, xStart);
-    if (condition.some((t) => t.upper === 'NOT' || t.upper === 'CASE' || t.text === '(' || t.text === ')'))
-      continue;
+    let depth = 0;
+    const terms = tokens.slice(where + 1, xStart).filter((t) => {
+      if (t.text === '(') depth++;
+      else if (t.text === ')') depth--;
+      return depth === 0;
+    });
+    if (terms.some((t) => t.upper === 'CASE' || t.upper === 'BETWEEN')) continue;
     const after = tokens[close + 1];
     if (
       after &&

@@ -2,6 +2,7 @@ import { requireService } from '@noa/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createN1Detector, createQueryAnalyzer, type N1Report, recommendIndexes } from '../src/index.js';
 import { mysqlAdapter } from '../src/mysql.js';
+import { adapterContract } from './contract.js';
 import { createMysqlDatabase } from './helpers.js';
 
 const service = await requireService('mysql');
@@ -26,6 +27,12 @@ describe.skipIf(!service.available)('mysqlAdapter (real MariaDB, 150k seeded row
   });
   afterAll(async () => {
     await db?.drop();
+  });
+
+  adapterContract('mysql (mysql2 pool, MariaDB)', {
+    adapter: () => mysqlAdapter({ pool: db.pool }),
+    selectiveRead: 'SELECT * FROM orders WHERE id % 12000 = 0',
+    write: 'DELETE FROM orders WHERE id = 1',
   });
 
   it('EXPLAIN FORMAT=JSON is normalised; with ANALYZE a selective full scan is reported', async () => {

@@ -2,6 +2,7 @@ import { requireService } from '@noa/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createN1Detector, createQueryAnalyzer, type N1Report, recommendIndexes } from '../src/index.js';
 import { postgresAdapter } from '../src/postgres.js';
+import { adapterContract } from './contract.js';
 import { createPgDatabase, PG_SHOP } from './helpers.js';
 
 const service = await requireService('postgres');
@@ -14,6 +15,12 @@ describe.skipIf(!service.available)('postgresAdapter (real PostgreSQL, 250k seed
   });
   afterAll(async () => {
     await db?.drop();
+  });
+
+  adapterContract('postgres (pg Pool)', {
+    adapter: () => postgresAdapter({ pool: db.pool }),
+    selectiveRead: 'SELECT * FROM orders WHERE id % 20000 = 0',
+    write: 'DELETE FROM orders WHERE id = 1',
   });
 
   it('explains a selective filter on a large table as a full scan to fix', async () => {
