@@ -170,6 +170,7 @@ function normalize(range: ShardRange): NormalizedRange {
   );
   const from = bound(range.from, range);
   const to = bound(range.to, range);
+  invariant(from === null || to === null || typeof from === typeof to, 'range bounds must be all numbers or all strings, not a mix');
   invariant(from === null || to === null || from < to, `range ${describe({ shard: range.shard, from, to })} is empty; from must be below to`);
   return { shard: range.shard, from, to };
 }
