@@ -566,7 +566,6 @@ class ResourcePoolImpl<T> extends TypedEventEmitter<ResourcePoolEvents<T>> imple
   #validated(entry: Entry<T>, ok: boolean, error: unknown): void {
     this.#validating -= 1;
     if (ok) {
-      entry.lastUsedAt = Date.now();
       this.#handOff(entry);
       return;
     }
@@ -590,13 +589,14 @@ class ResourcePoolImpl<T> extends TypedEventEmitter<ResourcePoolEvents<T>> imple
       this.#dispatch();
       return;
     }
+    // Just used (or created, or validated): no validation is due for validateAfterIdleMs from now.
+    entry.lastUsedAt = now;
     const waiter = this.#nextWaiter();
     if (waiter) {
       this.#settle(waiter);
       waiter.resolve(this.#lend(entry, waiter.stack));
       return;
     }
-    entry.lastUsedAt = now;
     this.#idle.push(entry);
   }
 
