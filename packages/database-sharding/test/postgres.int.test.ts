@@ -1,6 +1,7 @@
-import { isReachable, requireService, serviceUrl, uniqueName } from '@noa/testkit';
+import { isReachable, requireService, serviceUrl, uniqueName, waitUntil } from '@noa/testkit';
 import pg from 'pg';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createShardManager, createShardRouter, hashStrategy, jumpHashStrategy } from '../src/index.js';
 import { crossShardContract, shardMapContract } from './contract.js';
 
 const postgres = await requireService('postgres');
@@ -33,6 +34,8 @@ async function database(server: string, label: string): Promise<pg.Pool> {
   }
   created.push({ server, database: name });
   const pool = new pg.Pool({ connectionString: withDatabase(server, name), max: 4 });
+  // Idle clients killed by the fault tests must not crash the run.
+  pool.on('error', () => {});
   pools.push(pool);
   return pool;
 }
@@ -73,3 +76,46 @@ shardMapContract(
   }),
   { skip: !available },
 );
+
+describe.skipIf(!available)('faults (PostgreSQL)', () => {
+  it('a shard whose connections are killed mid-fan-out fails the call naming it; the next call sees every row', async () => {
+    const shards = { a: await database(main, 'fault_a'), b: await database(main, 'fault_b'), remote: await database(SHARD_SERVER, 'fault_r') };
+    const router = createShardRouter({ strategy: jumpHashStrategy({ shards: Object.keys(shards) }), shards });
+    for (const shard of Object.keys(shards)) await router.queryShard(shard, 'CREATE TABLE items (id INT PRIMARY KEY)');
+    for (let id = 0; id < 300; id++) await router.query(id, 'INSERT INTO items (id) VALUES ($1)', [id]);
+    // Kill our own backends of shard "b" while a slow fan-out runs on it.
+    const slow = router.queryAll('SELECT COUNT(*) AS n, pg_sleep(2) IS NULL AS slept FROM items', [], { aggregate: { n: 'count' } });
+    const bName = created.find((c) => c.database.includes('fault_b'))!.database;
+    const admin = new pg.Client({ connectionString: withDatabase(main, 'postgres') });
+    await admin.connect();
+    const active = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()";
+    await waitUntil(async () => (await admin.query(active, [bName])).rowCount! > 0, { timeoutMs: 10_000 });
+    const killed = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [bName]);
+    await admin.end();
+    expect(killed.rowCount).toBeGreaterThan(0);
+    await expect(slow).rejects.toMatchObject({ code: 'NOA_SHARDING_SHARD_FAILED', shard: 'b' });
+    // pg's pool drops the dead client; nothing was lost.
+    const after = await router.queryAll('SELECT COUNT(*) AS n FROM items', [], { aggregate: { n: 'count' } });
+    expect(Number(after.rows[0]!.n)).toBe(300);
+    await router.close();
+  });
+
+  it('when the metadata database becomes unreachable, routers keep the last map and report the error', async () => {
+    await (await database(main, 'fault_meta')).end();
+    // A pool of its own, so ending it does not disturb the file's other pools.
+    const metaPool = new pg.Pool({ connectionString: withDatabase(main, created.at(-1)!.database), max: 2 });
+    const manager = createShardManager({ metadata: metaPool, pollIntervalMs: 20 });
+    await manager.migrate();
+    const shard = await database(main, 'fault_s');
+    await manager.publish(hashStrategy({ shards: ['s'] }));
+    const router = createShardRouter({ manager, shards: { s: shard } });
+    const errors: unknown[] = [];
+    manager.on('error', (e) => errors.push(e));
+    await metaPool.end(); // the metadata database is gone for this process
+    await waitUntil(() => errors.length > 0, { timeoutMs: 10_000 });
+    expect(router.version).toBe(1);
+    await expect(router.query('k', 'SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    await router.close();
+    await manager.close();
+  });
+});
