@@ -5,7 +5,7 @@
  */
 import { isNoaError } from '@noa/core';
 import { uniqueName, waitUntil } from '@noa/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   createQueueManager,
   type DeadLetter,
@@ -26,6 +26,8 @@ export interface ContractOptions {
    * order): the body cannot carry earlier attempts' errors, and a hand-back counts as a receive.
    */
   brokerCountsAttempts?: boolean;
+  /** Deletes what the suite created on a shared server (queues, keys). */
+  cleanup?: (queues: string[]) => Promise<void>;
   /** Extra ms for broker round trips in waits. */
   timeoutMs?: number;
 }
@@ -33,7 +35,13 @@ export interface ContractOptions {
 const fast = { type: 'fixed' as const, delayMs: 10, jitter: false };
 
 export function queueContract(name: string, options: ContractOptions): void {
-  const { create, queueName = (label) => uniqueName(label), timeoutMs = 15_000 } = options;
+  const { create, timeoutMs = 15_000 } = options;
+  const created: string[] = [];
+  const queueName = (label: string) => {
+    const name = (options.queueName ?? uniqueName)(label);
+    created.push(name);
+    return name;
+  };
   const managers: QueueManager[] = [];
   const manager = () => {
     const mq = createQueueManager({ provider: create(), closeOnSignals: false, defaults: { backoff: fast } });
@@ -45,6 +53,9 @@ export function queueContract(name: string, options: ContractOptions): void {
 
   afterEach(async () => {
     await Promise.all(managers.splice(0).map((mq) => mq.close({ timeoutMs: 2_000 })));
+  });
+  afterAll(async () => {
+    await options.cleanup?.(created);
   });
 
   describe(`queue contract: ${name}`, () => {

@@ -2,6 +2,7 @@ import { isReachable, uniqueName } from '@noa/testkit';
 import { describe } from 'vitest';
 import { sqsProvider } from '../src/providers/sqs.js';
 import { queueContract } from './contract.js';
+import { deleteSqsQueues } from './fixtures/cleanup.js';
 
 export const sqsEndpoint = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:4566';
 const reachable = await isReachable(sqsEndpoint);
@@ -19,10 +20,12 @@ describe.skipIf(!reachable)('sqs provider (fauxqs emulator)', () => {
     create: () => sqsProvider({ clientConfig: sqsClientConfig, waitTimeSeconds: 1 }),
     queueName: (label) => uniqueName(label).replace(/_/g, '-'),
     schedules: false,
+    cleanup: (queues) => deleteSqsQueues(sqsClientConfig, queues),
   });
   queueContract('sqs-fifo', {
     create: () => sqsProvider({ clientConfig: sqsClientConfig, waitTimeSeconds: 1 }),
     queueName: (label) => `${uniqueName(label).replace(/_/g, '-')}.fifo`,
     brokerCountsAttempts: true,
+    cleanup: (queues) => deleteSqsQueues(sqsClientConfig, queues),
   });
 });

@@ -116,10 +116,14 @@ export function redisProvider(options: RedisProviderOptions): QueueProvider {
   let base: Redis | undefined = owned ? undefined : (options.connection as Redis);
   const blocking = new Set<Redis>();
   const client = (): Client => {
-    base ??=
-      typeof options.connection === 'string'
-        ? new Redis(options.connection, { lazyConnect: false })
-        : new Redis(options.connection as RedisOptions);
+    if (!base) {
+      base =
+        typeof options.connection === 'string'
+          ? new Redis(options.connection)
+          : new Redis(options.connection as RedisOptions);
+      // ioredis reconnects by itself; an outage surfaces as failed commands, which callers handle.
+      base.on('error', () => {});
+    }
     return defineScripts(base);
   };
   const keyCache = new Map<string, string[]>();
@@ -187,6 +191,7 @@ export function redisProvider(options: RedisProviderOptions): QueueProvider {
           // A dedicated connection blocks on the wake-up list; publishes push a marker there.
           if (!waiter) {
             waiter = c.duplicate({ commandTimeout: undefined });
+            waiter.on('error', () => {});
             blocking.add(waiter);
             signal.addEventListener('abort', () => waiter?.disconnect(), { once: true });
           }

@@ -1,0 +1,223 @@
+/**
+ * Fault tests: a worker process killed with SIGKILL mid-run loses no job (Redis, RabbitMQ, SQS);
+ * SIGTERM closes a worker gracefully with nothing left active; a broker restarted mid-run (our own
+ * redis-server and our own second RabbitMQ node, never the shared ones) loses no job either.
+ */
+import { isReachable, requireService, uniqueName, waitUntil } from '@noa/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createQueueManager, type QueueProvider } from '../src/index.js';
+import { rabbitmqProvider } from '../src/providers/rabbitmq.js';
+import { redisProvider } from '../src/providers/redis.js';
+import { sqsProvider } from '../src/providers/sqs.js';
+import { freePort, OwnRabbit, OwnRedis, WorkerChild } from './fixtures/processes.js';
+
+const redis = await requireService('redis');
+const rabbit = await requireService('rabbitmq');
+const sqsEndpoint = process.env.SQS_ENDPOINT ?? 'http://127.0.0.1:4566';
+const sqsUp = await isReachable(sqsEndpoint);
+const sqsConfig = {
+  endpoint: sqsEndpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+};
+
+const cases: {
+  name: string;
+  available: boolean;
+  connection: string;
+  provider: () => QueueProvider;
+  queue: () => string;
+}[] = [
+  {
+    name: 'redis',
+    available: redis.available,
+    connection: redis.url,
+    provider: () => redisProvider({ connection: redis.url, pollMs: 200 }),
+    queue: () => uniqueName('kill'),
+  },
+  {
+    name: 'rabbitmq',
+    available: rabbit.available,
+    connection: rabbit.url,
+    provider: () => rabbitmqProvider({ connection: rabbit.url }),
+    queue: () => uniqueName('kill'),
+  },
+  {
+    name: 'sqs',
+    available: sqsUp,
+    connection: sqsEndpoint,
+    provider: () => sqsProvider({ clientConfig: sqsConfig, waitTimeSeconds: 1 }),
+    queue: () => uniqueName('kill').replace(/_/g, '-'),
+  },
+];
+
+describe('worker process killed with SIGKILL mid-run', () => {
+  for (const c of cases) {
+    it.skipIf(!c.available)(`${c.name}: every published job completes, none lost`, async () => {
+      const queue = c.queue();
+      const mq = createQueueManager({ provider: c.provider(), closeOnSignals: false });
+      try {
+        const total = 120;
+        const ids = (
+          await mq.publishBatch(
+            queue,
+            Array.from({ length: total }, (_, i) => ({ data: i })),
+          )
+        ).map((r) => r.id);
+        const child = new WorkerChild([c.name, c.connection, queue, '20', '4']);
+        await child.ready();
+        await waitUntil(() => child.done.size >= 20, {
+          timeoutMs: 30_000,
+          message: 'child completed 20 jobs',
+        });
+        child.process.kill('SIGKILL');
+        await child.exited;
+        const inFlightAtKill = [...child.started].filter((id) => !child.done.has(id));
+
+        const done = new Set(child.done);
+        mq.process(
+          queue,
+          (job) => {
+            done.add(job.id);
+          },
+          { concurrency: 8, lockMs: 1_000 },
+        );
+        await waitUntil(() => ids.every((id) => done.has(id)), {
+          timeoutMs: 60_000,
+          message: 'every job completed',
+        });
+        expect(ids.filter((id) => !done.has(id))).toEqual([]);
+        expect(inFlightAtKill.every((id) => done.has(id))).toBe(true);
+      } finally {
+        await mq.close({ timeoutMs: 2_000 });
+      }
+    });
+  }
+});
+
+describe.skipIf(!redis.available)('SIGTERM', () => {
+  it('redis: the worker finishes its active jobs, then exits; nothing is left active', async () => {
+    const queue = uniqueName('term');
+    const mq = createQueueManager({
+      provider: redisProvider({ connection: redis.url }),
+      closeOnSignals: false,
+    });
+    try {
+      await mq.publishBatch(
+        queue,
+        Array.from({ length: 30 }, (_, i) => ({ data: i })),
+      );
+      const child = new WorkerChild(['redis', redis.url, queue, '300', '3']);
+      await child.ready();
+      await waitUntil(() => child.started.size >= 3, { timeoutMs: 15_000 });
+      child.process.kill('SIGTERM');
+      const exit = await child.exited;
+      expect(exit.signal).toBe('SIGTERM'); // the signal's default action ran after the graceful close
+      expect([...child.started].filter((id) => !child.done.has(id))).toEqual([]);
+      const stats = await mq.stats(queue);
+      expect(stats.active).toBe(0);
+      expect(stats.completed + stats.waiting).toBe(30);
+    } finally {
+      await mq.close();
+    }
+  });
+});
+
+describe.skipIf(!redis.available)('broker restarted mid-run (own redis-server)', () => {
+  let server: OwnRedis | undefined;
+  afterAll(() => server?.dispose());
+
+  it('redis: the worker reconnects and every job completes', async () => {
+    server = new OwnRedis(await freePort());
+    await server.start();
+    const mq = createQueueManager({
+      provider: redisProvider({ connection: server.url, pollMs: 200 }),
+      closeOnSignals: false,
+    });
+    try {
+      const queue = uniqueName('restart');
+      const ids = (
+        await mq.publishBatch(
+          queue,
+          Array.from({ length: 200 }, (_, i) => ({ data: i })),
+        )
+      ).map((r) => r.id);
+      const done = new Set<string>();
+      mq.process(
+        queue,
+        async (job) => {
+          await new Promise((r) => setTimeout(r, 5));
+          done.add(job.id);
+        },
+        { concurrency: 5, lockMs: 1_000 },
+      );
+      await waitUntil(() => done.size >= 40, { timeoutMs: 20_000 });
+      await server.kill();
+      expect(done.size).toBeLessThan(ids.length); // really mid-run
+      await new Promise((r) => setTimeout(r, 500));
+      await server.start();
+      await waitUntil(() => ids.every((id) => done.has(id)), {
+        timeoutMs: 60_000,
+        message: 'every job completed after the restart',
+      });
+    } finally {
+      await mq.close({ timeoutMs: 2_000 });
+    }
+  });
+});
+
+const rabbitServerInstalled = await import('node:fs').then((fs) =>
+  fs.existsSync('/usr/sbin/rabbitmq-server'),
+);
+
+describe.skipIf(!rabbit.available || !rabbitServerInstalled)(
+  'broker restarted mid-run (own RabbitMQ node)',
+  () => {
+    let node: OwnRabbit | undefined;
+    afterAll(() => node?.dispose());
+
+    it('rabbitmq: consumers re-subscribe, publishes wait for the reconnection, every job completes', async () => {
+      node = new OwnRabbit(await freePort(), await freePort());
+      await node.start();
+      const mq = createQueueManager({
+        provider: rabbitmqProvider({ connection: node.url, operationTimeoutMs: 60_000 }),
+        closeOnSignals: false,
+      });
+      try {
+        const queue = uniqueName('restart');
+        const ids = (
+          await mq.publishBatch(
+            queue,
+            Array.from({ length: 300 }, (_, i) => ({ data: i })),
+          )
+        ).map((r) => r.id);
+        const done = new Set<string>();
+        mq.process(
+          queue,
+          async (job) => {
+            await new Promise((r) => setTimeout(r, 50));
+            done.add(job.id);
+          },
+          { concurrency: 5 },
+        );
+        await waitUntil(() => done.size >= 30, { timeoutMs: 20_000 });
+        await node.stop();
+        expect(done.size).toBeLessThan(ids.length); // really mid-run
+        // Published while the broker is down: confirmed once it is back.
+        const late = mq.publishBatch(
+          queue,
+          Array.from({ length: 50 }, (_, i) => ({ data: 1000 + i })),
+        );
+        await new Promise((r) => setTimeout(r, 300));
+        await node.start();
+        ids.push(...(await late).map((r) => r.id));
+        await waitUntil(() => ids.every((id) => done.has(id)), {
+          timeoutMs: 60_000,
+          message: 'every job completed after the restart',
+        });
+      } finally {
+        await mq.close({ timeoutMs: 2_000 });
+      }
+    });
+  },
+);
