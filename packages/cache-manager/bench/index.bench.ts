@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { type BenchTable, writeBenchResults } from '@noa/testkit';
 import { type BenchSettings, cacheApiSpeed, hitRateTable, memoryCacheSpeed } from './memory.bench.js';
+import { redisBenchmarks } from './redis.bench.js';
 
 const quick = process.env.NOA_BENCH_QUICK === '1';
 const settings: BenchSettings = { quick, timeMs: quick ? 100 : 400, rounds: quick ? 2 : 5 };
@@ -12,6 +13,7 @@ const tables: BenchTable[] = [];
 tables.push(hitRateTable(settings));
 tables.push(...(await memoryCacheSpeed(settings)));
 tables.push(...(await cacheApiSpeed(settings)));
+tables.push(...(await redisBenchmarks(settings)));
 
 const file = writeBenchResults(fileURLToPath(new URL('..', import.meta.url)), 'cache-manager', tables);
 console.log(`\nwrote ${file}`);

@@ -488,7 +488,7 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
     await this.#write(key, this.#entryOf(value, options, tagVersions, 0));
     // The edge holds the previous response built from this key: an explicit write outdates it.
     for (const tier of this.#remote)
-      if (tier.kind === 'edge') this.#settle(tier.delete([key]) as never, 'set', key, tier.name);
+      if (tier.kind === 'edge') this.#settle(tier.delete([key]), 'set', key, tier.name);
   }
 
   #entryOf(
@@ -592,6 +592,11 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
   // --- bus ---------------------------------------------------------------------------------------
 
   #onBusMessage(message: BusMessage): void {
+    this.#applyBusMessage(message);
+    if (this.hasListeners('invalidate')) this.emit('invalidate', message);
+  }
+
+  #applyBusMessage(message: BusMessage): void {
     switch (message.type) {
       case 'set':
       case 'delete':

@@ -1,3 +1,4 @@
+import type { BusMessage } from './bus.js';
 import type { EvictionReason } from './memory-cache.js';
 
 export type CacheEvents = {
@@ -9,6 +10,8 @@ export type CacheEvents = {
   delete: [event: { key: string }];
   /** A tier dropped an entry by itself. */
   evict: [event: { key: string; tier: string; reason: EvictionReason }];
+  /** Another instance's invalidation arrived over the bus and was applied to the local tiers. */
+  invalidate: [message: BusMessage];
   /**
    * Something failed that the caller did not see as an exception: a loader error answered with a
    * stale value (`servedStale`), a background refresh, an unreachable tier, a failed purge.

@@ -1,0 +1,264 @@
+/**
+ * Part 2 benchmarks: the tiered cache against bentocache and cache-manager (keyv + @keyv/redis) on
+ * the shared Redis (own key prefix), invalidation propagation between two instances over the bus,
+ * and getOrSet latency while a benchmark-owned redis-server is killed or paused.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import KeyvRedis from '@keyv/redis';
+import {
+  type BenchTable,
+  compare,
+  formatDuration,
+  isReachable,
+  percentile,
+  renderText,
+  serviceUrl,
+  uniqueName,
+} from '@noa/testkit';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisDriver } from 'bentocache/drivers/redis';
+import { createCache as createCacheManager } from 'cache-manager';
+import { Redis } from 'ioredis';
+import { Keyv } from 'keyv';
+import { createCache, memoryTier } from '../src/index.js';
+import { redisBus, redisTier } from '../src/redis.js';
+import type { BenchSettings } from './memory.bench.js';
+
+const value = { id: 1, name: 'Ada Lovelace', roles: ['admin', 'author'], bio: 'x'.repeat(200) };
+
+export async function redisBenchmarks(settings: BenchSettings): Promise<BenchTable[]> {
+  const url = serviceUrl('redis');
+  if (!(await isReachable(url))) {
+    console.log(`\nskipping the Redis benchmarks: Redis is unreachable at ${url} (scripts/services/up.sh)`);
+    return [];
+  }
+  const prefix = `${uniqueName('cache_bench')}:`;
+  const admin = new Redis(url);
+  try {
+    return [
+      ...(await tieredVsPeers(url, prefix, settings)),
+      await propagationLatency(url, prefix, settings),
+      await outageLatency(settings),
+    ];
+  } finally {
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await admin.unlink(...keys);
+    } while (cursor !== '0');
+    admin.disconnect();
+  }
+}
+
+async function tieredVsPeers(url: string, prefix: string, { timeMs, rounds }: BenchSettings) {
+  const clients = [new Redis(url), new Redis(url), new Redis(url)];
+  const keys = Array.from({ length: 1_000 }, (_, i) => `user:${i}`);
+  const loader = () => value;
+  // Tiered, with a memory tier big enough to hold every key: reads are memory hits.
+  const ours = createCache({
+    namespace: 'bench',
+    tiers: [memoryTier({ maxEntries: 10_000 }), redisTier({ client: clients[0]!, keyPrefix: prefix })],
+  });
+  // The same data through a one-entry memory tier: every read of the 1 000-key cycle is a Redis hit.
+  const oursRemote = createCache({
+    namespace: 'bench',
+    tiers: [
+      memoryTier({ maxEntries: 1, policy: 'lru' }),
+      redisTier({ client: clients[1]!, keyPrefix: prefix }),
+    ],
+  });
+  const bento = new BentoCache({
+    default: 'tiered',
+    prefix: `${prefix}bento`,
+    stores: {
+      tiered: bentostore()
+        .useL1Layer(memoryDriver({ maxItems: 10_000 }))
+        .useL2Layer(redisDriver({ connection: clients[2]! })),
+      remote: bentostore()
+        .useL1Layer(memoryDriver({ maxItems: 1 }))
+        .useL2Layer(redisDriver({ connection: clients[2]! })),
+    },
+  });
+  const bentoRemote = bento.use('remote');
+  const managerRedis = new Keyv({ store: new KeyvRedis(url), namespace: `${prefix}cm` });
+  const manager = createCacheManager({ stores: [new Keyv(), managerRedis] });
+  const managerRemote = createCacheManager({ stores: [managerRedis] });
+  for (const key of keys) {
+    await ours.set(key, value, { ttlMs: 3_600_000 });
+    await bento.set({ key, value, ttl: '1h' });
+    await bentoRemote.set({ key, value, ttl: '1h' });
+    await manager.set(key, value, 3_600_000);
+  }
+  let i = 0;
+  const next = () => keys[i++ % keys.length]!;
+  const memoryHit = await compare(
+    'Tiered (memory + Redis) cache.get, memory hit: @noa/cache-manager vs bentocache vs cache-manager v7 (keyv + @keyv/redis)',
+    {
+      '@noa/cache-manager': () => ours.get(next()),
+      bentocache: () => bento.get({ key: next() }),
+      'cache-manager': () => manager.get(next()),
+    },
+    { id: 'cache-tiered-get', timeMs, rounds },
+  );
+  const remoteHit = await compare(
+    'Tiered getOrSet with a Redis hit (memory misses, 8 in flight): @noa/cache-manager vs bentocache vs cache-manager v7 wrap',
+    {
+      '@noa/cache-manager': () => oursRemote.getOrSet(next(), loader, { ttlMs: 3_600_000 }),
+      bentocache: () => bentoRemote.getOrSet({ key: next(), factory: loader, ttl: '1h' }),
+      'cache-manager': () => managerRemote.wrap(next(), loader, 3_600_000),
+    },
+    { id: 'cache-tiered-redis-hit', timeMs, rounds, concurrency: 8 },
+  );
+  await ours.close();
+  await oursRemote.close();
+  await bento.disconnectAll();
+  await manager.disconnect();
+  for (const client of clients) client.disconnect();
+  return [memoryHit.table, remoteHit.table];
+}
+
+async function propagationLatency(
+  url: string,
+  prefix: string,
+  { quick }: BenchSettings,
+): Promise<BenchTable> {
+  const namespace = uniqueName('bench_bus');
+  const connections: Redis[] = [];
+  const make = () => {
+    const client = new Redis(url);
+    const subscriber = new Redis(url);
+    connections.push(client, subscriber);
+    return createCache({
+      namespace,
+      tiers: [memoryTier(), redisTier({ client, keyPrefix: prefix })],
+      bus: redisBus({ publisher: client, subscriber }),
+    });
+  };
+  const [a, b] = [make(), make()];
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const samples: number[] = [];
+  const runs = quick ? 200 : 1_000;
+  for (let n = 0; n < runs; n++) {
+    const key = `k${n % 50}`;
+    const received = new Promise<void>((resolve) => {
+      const listener = (message: { type: string; keys?: string[] }) => {
+        if (message.keys?.includes(key)) {
+          b.off('invalidate', listener);
+          resolve();
+        }
+      };
+      b.on('invalidate', listener);
+    });
+    const started = process.hrtime.bigint();
+    void a.set(key, n);
+    await received;
+    samples.push(Number(process.hrtime.bigint() - started));
+  }
+  await a.close();
+  await b.close();
+  for (const c of connections) c.disconnect();
+  samples.sort((x, y) => x - y);
+  const table: BenchTable = {
+    id: 'cache-bus-propagation',
+    title:
+      'Invalidation propagation: set() on instance A until instance B has dropped its memory copy (redisBus)',
+    columns: ['messages', 'p50', 'p99', 'max'],
+    rows: [
+      [
+        runs,
+        formatDuration(percentile(samples, 50)),
+        formatDuration(percentile(samples, 99)),
+        formatDuration(samples.at(-1)!),
+      ],
+    ],
+    notes: [
+      'two instances in one process, each with its own Redis connections; includes the write to Redis before the publish',
+    ],
+  };
+  console.log(renderText(table));
+  return table;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function outageLatency({ quick }: BenchSettings): Promise<BenchTable> {
+  const port = await freePort();
+  const server = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  while (!(await isReachable(`127.0.0.1:${port}`, 200))) await new Promise((r) => setTimeout(r, 50));
+  const timeoutMs = 100;
+  const client = new Redis({ port, host: '127.0.0.1' });
+  const subscriber = new Redis({ port, host: '127.0.0.1' });
+  client.on('error', () => {});
+  subscriber.on('error', () => {});
+  const cache = createCache({
+    namespace: 'outage',
+    tiers: [memoryTier({ maxEntries: 100_000 }), redisTier({ client, timeoutMs })],
+    bus: redisBus({ publisher: client, subscriber, timeoutMs }),
+  });
+  const calls = quick ? 300 : 2_000;
+  const rows: (string | number)[][] = [];
+  const measure = async (scenario: string) => {
+    const samples: number[] = [];
+    let errors = 0;
+    for (let n = 0; n < calls; n++) {
+      const started = process.hrtime.bigint();
+      try {
+        await cache.getOrSet(`${scenario}:${n}`, () => value);
+      } catch {
+        errors++;
+      }
+      samples.push(Number(process.hrtime.bigint() - started));
+    }
+    samples.sort((x, y) => x - y);
+    rows.push([
+      scenario,
+      calls,
+      errors,
+      formatDuration(percentile(samples, 50)),
+      formatDuration(percentile(samples, 99)),
+      formatDuration(samples.at(-1)!),
+      `${timeoutMs} ms`,
+      String(cache.stats().tiers[1]!.circuit),
+    ]);
+  };
+  await measure('Redis up');
+  server.kill('SIGSTOP');
+  await measure('Redis paused (SIGSTOP)');
+  server.kill('SIGCONT');
+  server.kill('SIGKILL');
+  await new Promise((resolve) => server.once('exit', resolve));
+  await measure('Redis killed');
+  await cache.close();
+  client.disconnect();
+  subscriber.disconnect();
+  const table: BenchTable = {
+    id: 'cache-outage',
+    title: 'getOrSet of new keys (each a miss that runs the loader) while Redis is unavailable',
+    columns: ['scenario', 'calls', 'errors surfaced', 'p50', 'p99', 'max', 'timeoutMs', 'circuit at end'],
+    rows,
+    notes: [
+      'memory + redisTier + redisBus on a benchmark-owned redis-server; circuit breaker: 3 failures open it, 1 s before a trial call',
+      'the first calls of an outage wait up to timeoutMs (once per Redis call) until the breaker opens; after that Redis is skipped',
+    ],
+  };
+  console.log(renderText(table));
+  return table;
+}
