@@ -5,4 +5,5 @@ export default noaTsupConfig({
   consul: 'src/consul.ts',
   redis: 'src/redis.ts',
   grpc: 'src/grpc.ts',
+  gateway: 'src/gateway.ts',
 });
