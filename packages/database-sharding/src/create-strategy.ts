@@ -1,19 +1,16 @@
 import { invariant, NoaError } from '@noa/core';
-import type { ShardKey } from './hash.js';
 import { consistentHashStrategy } from './strategies/consistent.js';
 import { geoStrategy } from './strategies/geo.js';
 import { hashStrategy } from './strategies/hash.js';
 import { jumpHashStrategy } from './strategies/jump.js';
 import { rangeStrategy } from './strategies/range.js';
 import { rendezvousStrategy } from './strategies/rendezvous.js';
-import type { GeoKey, ShardStrategy, StrategySpec } from './strategy.js';
+import type { ShardStrategy, StrategySpec } from './strategy.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a strategy of any key and shard-list type
 export type AnyShardStrategy = ShardStrategy<any, any>;
 
 /** Rebuilds a strategy from its JSON form (`strategy.toSpec()`), as stored in the shard map. */
-export function createStrategy(spec: StrategySpec & { type: 'geo' }): ShardStrategy<GeoKey, Record<string, readonly string[]>>;
-export function createStrategy(spec: StrategySpec): ShardStrategy<ShardKey> | AnyShardStrategy;
 export function createStrategy(spec: StrategySpec): AnyShardStrategy {
   invariant(spec && typeof spec === 'object', `a strategy spec is an object with a type, got ${JSON.stringify(spec)}`);
   switch (spec.type) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createSingleFlight, invariant, type Logger, NoaError, noopLogger, TypedEventEmitter } from '@noa/core';
 import { type AnyShardStrategy, createStrategy } from './create-strategy.js';
 import { MIGRATIONS } from './internal/migrations.js';
-import { adaptPool, type PoolAdapter, type ShardPool, type SqlDialect } from './pool.js';
+import { adaptPool, type PoolAdapter, runOn, type ShardPool, type SqlDialect } from './pool.js';
 import type { StrategySpec } from './strategy.js';
 
 /** Free-form JSON about a shard stored with the map: connection details, region, weight... */
@@ -107,7 +107,7 @@ class Manager extends TypedEventEmitter<ShardManagerEvents> implements ShardMana
   async #sql(sql: string, params: unknown[] = []) {
     this.#assertOpen();
     const text = this.#dialect === 'mysql' ? sql.replace(/\$\d+/g, '?') : sql;
-    return (await this.#db.run(text, params, 'write')).rows;
+    return (await runOn(this.#db, text, params, 'write')).rows;
   }
 
   #assertOpen() {

@@ -25,12 +25,22 @@ export interface ShardRows<Row = Record<string, unknown>> {
   numericColumns?: ReadonlySet<string>;
 }
 
-/** A pool behind a uniform call, whatever its library. */
+/**
+ * A pool behind a uniform call, whatever its library: `send` returns the driver's own promise (no
+ * extra async layer on the hot path) and `read` turns its result into rows.
+ */
 export interface PoolAdapter {
   readonly dialect: SqlDialect | undefined;
-  run(sql: string, params: readonly unknown[] | undefined, role: ShardRole): Promise<ShardRows>;
+  send(sql: string, params: readonly unknown[] | undefined, role: ShardRole): Promise<unknown>;
+  /** `types`: also report which columns are numeric (for merging; skipped on the single-shard path). */
+  read(result: unknown, types?: boolean): ShardRows;
   /** Ends the pool (`end()` or `close()`), for pools the router created itself. */
   end(): Promise<void>;
+}
+
+/** Sends and reads in one call, for callers off the hot path. */
+export async function runOn(pool: PoolAdapter, sql: string, params: readonly unknown[] | undefined, role: ShardRole) {
+  return pool.read(await pool.send(sql, params, role));
 }
 
 type AnyPool = Record<string, unknown> & ShardPool;
@@ -55,7 +65,7 @@ function numericColumns(fields: unknown, dialect: SqlDialect): Set<string> | und
 }
 
 /** pg, PGlite and @noa/connection-pool results: `{ rows, rowCount | affectedRows, fields }`. */
-function fromRowsResult(result: unknown, dialect: SqlDialect): ShardRows {
+function fromRowsResult(result: unknown, dialect: SqlDialect, types = true): ShardRows {
   const r = result as { rows?: unknown; rowCount?: unknown; affectedRows?: unknown; fields?: unknown };
   const rows = Array.isArray(r?.rows) ? (r.rows as Record<string, unknown>[]) : [];
   const rowCount =
@@ -66,14 +76,15 @@ function fromRowsResult(result: unknown, dialect: SqlDialect): ShardRows {
         : typeof r?.affectedRows === 'number'
           ? r.affectedRows
           : 0;
-  return { rows, rowCount, numericColumns: numericColumns(r?.fields, dialect) };
+  return types ? { rows, rowCount, numericColumns: numericColumns(r?.fields, dialect) } : { rows, rowCount };
 }
 
 /** mysql2 results: `[rows, fields]` for a SELECT, `[ResultSetHeader, undefined]` for a write. */
-function fromMysqlResult(result: unknown): ShardRows {
+function fromMysqlResult(result: unknown, types = true): ShardRows {
   const [first, fields] = result as [unknown, unknown];
   if (Array.isArray(first)) {
-    return { rows: first as Record<string, unknown>[], rowCount: first.length, numericColumns: numericColumns(fields, 'mysql') };
+    const rows = first as Record<string, unknown>[];
+    return types ? { rows, rowCount: rows.length, numericColumns: numericColumns(fields, 'mysql') } : { rows, rowCount: rows.length };
   }
   const header = first as { affectedRows?: number } | undefined;
   return { rows: [], rowCount: header?.affectedRows ?? 0 };
@@ -99,25 +110,18 @@ export function adaptPool(pool: unknown, dialect?: SqlDialect): PoolAdapter {
   // mysql2's callback pool: use its promise wrapper.
   if (typeof p.promise === 'function' && typeof p.getConnection === 'function') {
     const promised = (p.promise as () => AnyPool)();
-    return {
-      dialect: 'mysql',
-      run: async (sql, params) => fromMysqlResult(await promised.query(sql, params as unknown[])),
-      end,
-    };
+    return { dialect: 'mysql', send: (sql, params) => promised.query(sql, params as unknown[]), read: fromMysqlResult, end };
   }
   // mysql2's promise pool (it wraps the callback pool in `.pool`).
   if (typeof p.getConnection === 'function' && p.pool && typeof p.pool === 'object') {
-    return {
-      dialect: 'mysql',
-      run: async (sql, params) => fromMysqlResult(await p.query(sql, params as unknown[])),
-      end,
-    };
+    return { dialect: 'mysql', send: (sql, params) => p.query(sql, params as unknown[]), read: fromMysqlResult, end };
   }
   // pg's Pool and Client and PGlite take (sql, values[, callback|options]): never pass a role to them.
   if ('idleCount' in p || typeof p.escapeIdentifier === 'function' || typeof p.waitReady === 'object') {
     return {
       dialect: 'postgres',
-      run: async (sql, params) => fromRowsResult(await p.query(sql, params as unknown[]), 'postgres'),
+      send: (sql, params) => p.query(sql, params as unknown[]),
+      read: (result, types) => fromRowsResult(result, 'postgres', types),
       end,
     };
   }
@@ -125,10 +129,8 @@ export function adaptPool(pool: unknown, dialect?: SqlDialect): PoolAdapter {
   const assumed = dialect ?? 'postgres';
   return {
     dialect,
-    run: async (sql, params, role) => {
-      const result = await p.query(sql, params as unknown[], { role });
-      return Array.isArray(result) ? fromMysqlResult(result) : fromRowsResult(result, assumed);
-    },
+    send: (sql, params, role) => p.query(sql, params as unknown[], { role }),
+    read: (result, types) => (Array.isArray(result) ? fromMysqlResult(result, types) : fromRowsResult(result, assumed, types)),
     end,
   };
 }

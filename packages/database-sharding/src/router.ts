@@ -106,7 +106,11 @@ export class ShardQueryError extends NoaError {
 interface ShardPools {
   primary: PoolAdapter;
   replicas: PoolAdapter[];
+  /** Round-robin position among the replicas. */
   next: number;
+  /** Metric labels, built once per shard. */
+  ok: { shard: string; outcome: 'ok' };
+  failed: { shard: string; outcome: 'error' };
 }
 
 export interface ShardRouter<K = ShardKey> extends TypedEventEmitter<ShardRouterEvents> {
@@ -144,7 +148,9 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
   readonly #dialect: SqlDialect | undefined;
   readonly #logger: Logger;
   readonly #queries: ReturnType<Metrics['counter']>;
-  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Queries running on pools; close() waits for them. */
+  #active = 0;
+  #drained: (() => void) | undefined;
   #unwatch: (() => void) | undefined;
   #closed = false;
 
@@ -194,7 +200,7 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
     const primary = adaptPool(split ? (target as { primary: unknown }).primary : target, this.#dialect);
     const replicas = split ? ((target as { replicas?: readonly unknown[] }).replicas ?? []).map((r) => adaptPool(r, this.#dialect)) : [];
     if (owned) this.#owned.push(primary, ...replicas);
-    return { primary, replicas, next: 0 };
+    return { primary, replicas, next: 0, ok: { shard: id, outcome: 'ok' }, failed: { shard: id, outcome: 'error' } };
   }
 
   /** Throws unless every shard of the strategy has pools or can get them through `connect`. */
@@ -261,21 +267,31 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
     return this.#current().shardFor(key);
   }
 
-  async query<R = Row>(shardKey: K, sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<ShardQueryResult<R>> {
-    this.#assertOpen();
-    if (shardKey === undefined || shardKey === null) {
-      throw new NoaError(
-        'NOA_SHARDING_NO_SHARD_KEY',
-        'query() needs a shard key to pick the shard; use queryAll() for a query across every shard, or queryShard() for one shard by id.',
-      );
+  query<R = Row>(shardKey: K, sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<ShardQueryResult<R>> {
+    // Not async: the routing step stays synchronous and adds no promise of its own.
+    try {
+      this.#assertOpen();
+      if (shardKey === undefined || shardKey === null) {
+        throw new NoaError(
+          'NOA_SHARDING_NO_SHARD_KEY',
+          'query() needs a shard key to pick the shard; use queryAll() for a query across every shard, or queryShard() for one shard by id.',
+        );
+      }
+      const role = options?.role ?? 'write';
+      if (!this.#strategy) return this.ready().then(() => this.#one<R>(this.#current().shardFor(shardKey), sql, params, role));
+      return this.#one<R>(this.#strategy.shardFor(shardKey), sql, params, role);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (!this.#strategy) await this.ready();
-    return this.#track(this.#run<R>(this.#current().shardFor(shardKey), sql, params, options?.role ?? 'write'));
   }
 
-  async queryShard<R = Row>(shard: string, sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<ShardQueryResult<R>> {
-    this.#assertOpen();
-    return this.#track(this.#run<R>(shard, sql, params, options?.role ?? 'write'));
+  queryShard<R = Row>(shard: string, sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<ShardQueryResult<R>> {
+    try {
+      this.#assertOpen();
+      return this.#one<R>(shard, sql, params, options?.role ?? 'write');
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async queryAll<R = Row>(sql: string, params?: readonly unknown[], options: QueryAllOptions<R> = {}): Promise<QueryAllResult<R>> {
@@ -285,14 +301,12 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
     const concurrency = options.concurrency ?? this.#concurrency;
     invariant(Number.isInteger(concurrency) && concurrency >= 1, 'concurrency must be an integer >= 1');
     const role = options.role ?? 'write';
-    const settled = await this.#track(
-      mapLimit(shards, concurrency, (shard) => this.#rows(shard, sql, params, role), !options.allowPartial),
-    );
+    const settled = await mapLimit(shards, concurrency, (shard) => this.#execute(shard, sql, params, role, true), !options.allowPartial);
     const failures: ShardFailure[] = [];
     const parts: (ShardRows & { shard: string })[] = [];
     settled.forEach((result, i) => {
       if (!result) return; // never started: an earlier shard failed
-      if (result.status === 'fulfilled') parts.push({ shard: shards[i]!, ...result.value });
+      if (result.status === 'fulfilled') parts.push(result.value);
       else failures.push({ shard: shards[i]!, error: result.reason });
     });
     if (failures.length > 0 && !options.allowPartial) throw new ShardQueryError(failures, shards.length);
@@ -312,57 +326,53 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
     throw new NoaError('NOA_SHARDING_UNKNOWN_SHARD', `No pool for shard "${shard}"; add it to \`shards\`.`);
   }
 
-  async #run<R>(shard: string, sql: string, params: readonly unknown[] | undefined, role: ShardRole): Promise<ShardQueryResult<R>> {
-    const { rows, rowCount } = await this.#rows(shard, sql, params, role);
-    return { rows: rows as R[], rowCount, shard };
+  #one<R>(shard: string, sql: string, params: readonly unknown[] | undefined, role: ShardRole): Promise<ShardQueryResult<R>> {
+    return this.#execute(shard, sql, params, role, false) as Promise<ShardQueryResult<R> & ShardRows>;
   }
 
-  async #rows(shard: string, sql: string, params: readonly unknown[] | undefined, role: ShardRole): Promise<ShardRows> {
+  /**
+   * Runs on the shard's pools: a replica for reads when there is one, falling back to the primary
+   * (reads are safe to repeat). One async function on the hot path, no extra promise layers.
+   */
+  async #execute(
+    shard: string,
+    sql: string,
+    params: readonly unknown[] | undefined,
+    role: ShardRole,
+    types: boolean,
+  ): Promise<ShardRows & { shard: string }> {
     invariant(typeof sql === 'string' && sql.length > 0, 'sql must be a non-empty string');
     invariant(params === undefined || Array.isArray(params), 'params must be an array');
     const pools = this.#pool(shard);
-    if (role === 'read' && pools.replicas.length > 0) {
-      const replica = pools.replicas[pools.next++ % pools.replicas.length]!;
-      try {
-        return await this.#attempt(shard, replica, sql, params, role);
-      } catch (error) {
-        // Reads are safe to repeat: a failing replica falls back to the primary.
-        this.emit('shard-error', shard, error, role);
-        this.#logger.warn({ shard, err: error }, 'replica read failed; retrying on the primary');
+    let pool = role === 'read' && pools.replicas.length > 0 ? pools.replicas[pools.next++ % pools.replicas.length]! : pools.primary;
+    this.#active++;
+    try {
+      for (;;) {
+        try {
+          const sent = pool.send(sql, params, role);
+          const raw = await (this.#timeoutMs === undefined ? sent : withTimeout(sent, this.#timeoutMs));
+          this.#queries.inc(1, pools.ok);
+          const rows = pool.read(raw, types) as ShardRows & { shard: string };
+          rows.shard = shard;
+          return rows;
+        } catch (error) {
+          this.#queries.inc(1, pools.failed);
+          this.emit('shard-error', shard, error, role);
+          if (pool === pools.primary) throw error;
+          this.#logger.warn({ shard, err: error }, 'replica read failed; retrying on the primary');
+          pool = pools.primary;
+        }
       }
+    } finally {
+      if (--this.#active === 0) this.#drained?.();
     }
-    try {
-      return await this.#attempt(shard, pools.primary, sql, params, role);
-    } catch (error) {
-      this.emit('shard-error', shard, error, role);
-      throw error;
-    }
-  }
-
-  async #attempt(shard: string, pool: PoolAdapter, sql: string, params: readonly unknown[] | undefined, role: ShardRole) {
-    try {
-      const run = pool.run(sql, params, role);
-      const result = await (this.#timeoutMs === undefined ? run : withTimeout(run, this.#timeoutMs));
-      this.#queries.inc(1, { shard, outcome: 'ok' });
-      return result;
-    } catch (error) {
-      this.#queries.inc(1, { shard, outcome: 'error' });
-      throw error;
-    }
-  }
-
-  #track<T>(promise: Promise<T>): Promise<T> {
-    this.#inFlight.add(promise);
-    const done = () => this.#inFlight.delete(promise);
-    promise.then(done, done);
-    return promise;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#unwatch?.();
-    await Promise.allSettled([...this.#inFlight]);
+    if (this.#active > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
     await Promise.allSettled(this.#owned.map((pool) => pool.end()));
   }
 

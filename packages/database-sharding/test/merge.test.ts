@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mergeShardRows, type OrderByColumn, type ShardPart } from '../src/index.js';
 
-interface Item {
+type Item = {
   id: number;
   status: string;
   price: number | null;
-}
+};
 
 const item = fc.record({
   id: fc.integer(),
