@@ -3,8 +3,6 @@
  * the shared Redis (own key prefix), invalidation propagation between two instances over the bus,
  * and getOrSet latency while a benchmark-owned redis-server is killed or paused.
  */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import KeyvRedis from '@keyv/redis';
 import {
   type BenchTable,
@@ -24,6 +22,8 @@ import { Redis } from 'ioredis';
 import { Keyv } from 'keyv';
 import { createCache, memoryTier } from '../src/index.js';
 import { redisBus, redisTier } from '../src/redis.js';
+import { unlinkByPrefix } from '../test/support/cleanup.js';
+import { OwnRedisServer } from '../test/support/redis-server.js';
 import type { BenchSettings } from './memory.bench.js';
 
 const value = { id: 1, name: 'Ada Lovelace', roles: ['admin', 'author'], bio: 'x'.repeat(200) };
@@ -43,12 +43,7 @@ export async function redisBenchmarks(settings: BenchSettings): Promise<BenchTab
       await outageLatency(settings),
     ];
   } finally {
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await admin.unlink(...keys);
-    } while (cursor !== '0');
+    await unlinkByPrefix(admin, prefix);
     admin.disconnect();
   }
 }
@@ -182,30 +177,11 @@ async function propagationLatency(
   return table;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function outageLatency({ quick }: BenchSettings): Promise<BenchTable> {
-  const port = await freePort();
-  const server = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  while (!(await isReachable(`127.0.0.1:${port}`, 200))) await new Promise((r) => setTimeout(r, 50));
+  const server = await OwnRedisServer.start();
   const timeoutMs = 100;
-  const client = new Redis({ port, host: '127.0.0.1' });
-  const subscriber = new Redis({ port, host: '127.0.0.1' });
+  const client = new Redis(server.url);
+  const subscriber = new Redis(server.url);
   client.on('error', () => {});
   subscriber.on('error', () => {});
   const cache = createCache({
@@ -240,11 +216,9 @@ async function outageLatency({ quick }: BenchSettings): Promise<BenchTable> {
     ]);
   };
   await measure('Redis up');
-  server.kill('SIGSTOP');
+  server.pause();
   await measure('Redis paused (SIGSTOP)');
-  server.kill('SIGCONT');
-  server.kill('SIGKILL');
-  await new Promise((resolve) => server.once('exit', resolve));
+  await server.stop();
   await measure('Redis killed');
   await cache.close();
   client.disconnect();

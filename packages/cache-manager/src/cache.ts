@@ -441,7 +441,11 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
           `loader for "${key}" returned undefined; return null to cache "no value", or throw to cache nothing`,
         );
       }
-      await this.#write(key, this.#entryOf(value, options, tagVersions, loadMs));
+      const written = this.#write(key, this.#entryOf(value, options, tagVersions, loadMs));
+      // Memory is filled synchronously; callers need not wait for Redis and the bus (each bounded
+      // by its own timeout) unless a lease is held: waiters in other processes read Redis next.
+      if (this.#lock !== undefined) await written;
+      else void this.#track(written);
       return value;
     };
     if (this.#lock === undefined) return loadAndStore();

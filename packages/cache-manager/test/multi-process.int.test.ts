@@ -1,6 +1,7 @@
 import { requireService, serviceUrl, uniqueName, waitUntil } from '@noa/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { unlinkByPrefix } from './support/cleanup.js';
 import { requireRedisCluster } from './support/cluster.js';
 import { CacheWorker, type WorkerOptions } from './support/workers.js';
 
@@ -25,12 +26,7 @@ afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.stop()));
   if (redis.available) {
     const client = new Redis(serviceUrl('redis'));
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await client.unlink(...keys);
-    } while (cursor !== '0');
+    await unlinkByPrefix(client, keyPrefix);
     client.disconnect();
   }
 }, 60_000);

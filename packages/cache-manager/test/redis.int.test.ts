@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Cache, type CacheEvents, createCache, memoryTier } from '../src/index.js';
 import { redisBus, redisTier } from '../src/redis.js';
 import { testContext, tierContract } from './contract.js';
+import { unlinkByPrefix } from './support/cleanup.js';
 import { clusterNodes, requireRedisCluster } from './support/cluster.js';
 
 const redis = await requireService('redis');
@@ -26,13 +27,7 @@ const connectCluster = () => {
 afterAll(async () => {
   // Only this file's keys: SCAN our prefix, never FLUSH a shared server.
   if (redis.available) {
-    const client = connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await client.unlink(...keys);
-    } while (cursor !== '0');
+    await unlinkByPrefix(connect(), prefix);
   }
   for (const client of clients) client.disconnect();
 });

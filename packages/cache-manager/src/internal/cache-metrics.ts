@@ -13,26 +13,19 @@ export class CacheMetrics {
   readonly loadFailed: Labels;
 
   constructor(metrics: Metrics, namespace: string, tierNames: string[]) {
-    this.hits = metrics.counter({
-      name: 'cache_hits_total',
-      help: 'Reads answered with a fresh value, by tier',
-      labelNames: ['namespace', 'tier'],
-    });
-    this.misses = metrics.counter({
-      name: 'cache_misses_total',
-      help: 'Reads a tier could not answer, by tier',
-      labelNames: ['namespace', 'tier'],
-    });
-    this.staleServed = metrics.counter({
-      name: 'cache_stale_served_total',
-      help: 'Stale values served because the loader failed or was too slow',
-      labelNames: ['namespace'],
-    });
-    this.errors = metrics.counter({
-      name: 'cache_errors_total',
-      help: 'Failures answered without an exception (tier down, loader failed with stale value, purge failed)',
-      labelNames: ['namespace', 'operation'],
-    });
+    const counter = (name: string, help: string, label?: string) =>
+      metrics.counter({ name, help, labelNames: label ? ['namespace', label] : ['namespace'] });
+    this.hits = counter('cache_hits_total', 'Reads answered with a fresh value, by tier', 'tier');
+    this.misses = counter('cache_misses_total', 'Reads a tier could not answer, by tier', 'tier');
+    this.staleServed = counter(
+      'cache_stale_served_total',
+      'Stale values served because the loader failed or was too slow',
+    );
+    this.errors = counter(
+      'cache_errors_total',
+      'Failures answered without an exception (tier down, loader failed with stale value, purge failed)',
+      'operation',
+    );
     this.loaderSeconds = metrics.histogram({
       name: 'cache_loader_duration_seconds',
       help: 'Loader latency',

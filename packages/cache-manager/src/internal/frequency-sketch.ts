@@ -1,4 +1,4 @@
-const SEEDS = [0x97cb3127, 0xc3a5c85c, 0x2d358dcc, 0x9ae16a3b];
+const ROWS = 4;
 const MAX_COUNT = 15;
 
 /**
@@ -15,21 +15,20 @@ export class FrequencySketch {
   constructor(expectedEntries: number) {
     let width = 64;
     while (width < expectedEntries * 4) width *= 2;
-    this.#table = new Uint8Array(width * SEEDS.length);
+    this.#table = new Uint8Array(width * ROWS);
     this.#mask = width - 1;
     this.#sampleSize = 10 * Math.max(expectedEntries, 16);
   }
 
-  #index(hash: number, row: number): number {
-    let h = Math.imul(hash ^ SEEDS[row]!, 0x9e3779b1);
-    h ^= h >>> 15;
-    return row * (this.#mask + 1) + (h & this.#mask);
-  }
-
   frequency(hash: number): number {
-    let min = MAX_COUNT;
-    for (let row = 0; row < SEEDS.length; row++) {
-      const count = this.#table[this.#index(hash, row)]!;
+    // Double hashing (Kirsch & Mitzenmacher): row i uses h1 + i·h2, one multiply for all four rows.
+    const table = this.#table;
+    const mask = this.#mask;
+    const width = mask + 1;
+    const h2 = second(hash);
+    let min = table[hash & mask]!;
+    for (let row = 1; row < ROWS; row++) {
+      const count = table[row * width + ((hash + row * h2) & mask)]!;
       if (count < min) min = count;
     }
     return min;
@@ -37,12 +36,16 @@ export class FrequencySketch {
 
   increment(hash: number): void {
     const table = this.#table;
-    const i0 = this.#index(hash, 0);
-    const i1 = this.#index(hash, 1);
-    const i2 = this.#index(hash, 2);
-    const i3 = this.#index(hash, 3);
+    const mask = this.#mask;
+    const width = mask + 1;
+    const h2 = second(hash);
+    const i0 = hash & mask;
+    const i1 = width + ((hash + h2) & mask);
+    const i2 = 2 * width + ((hash + 2 * h2) & mask);
+    const i3 = 3 * width + ((hash + 3 * h2) & mask);
     const min = Math.min(table[i0]!, table[i1]!, table[i2]!, table[i3]!);
     if (min === MAX_COUNT) return;
+    // Conservative update: only the counters at the minimum grow.
     if (table[i0] === min) table[i0]++;
     if (table[i1] === min) table[i1]++;
     if (table[i2] === min) table[i2]++;
@@ -61,4 +64,9 @@ export class FrequencySketch {
     this.#table.fill(0);
     this.#additions = 0;
   }
+}
+
+/** The second hash: the key hash's high bits, remixed, so it is independent of the row-0 index (low bits). */
+function second(hash: number): number {
+  return Math.imul((hash >>> 15) | (hash << 17), 0x85ebca6b) | 1;
 }
