@@ -29,7 +29,12 @@ let nextId = 0;
 const makeFake = (): Fake => ({ id: ++nextId });
 
 for (const callers of [10, 100, 1000]) {
-  const ours = createResourcePool<Fake>({ create: async () => makeFake(), destroy: () => {}, min: 10, max: 10 });
+  const ours = createResourcePool<Fake>({
+    create: async () => makeFake(),
+    destroy: () => {},
+    min: 10,
+    max: 10,
+  });
   const generic = genericPool.createPool<Fake>(
     { create: async () => makeFake(), destroy: async () => {} },
     { min: 10, max: 10 },
@@ -66,7 +71,11 @@ for (const callers of [10, 100, 1000]) {
 // --- SELECT 1 on PostgreSQL ----------------------------------------------------------------------
 const postgresUrl = serviceUrl('postgres');
 if (await isReachable(postgresUrl)) {
-  const ours = createPool({ driver: postgresDriver({ primary: postgresUrl }), max: 10, applicationName: 'noa-bench' });
+  const ours = createPool({
+    driver: postgresDriver({ primary: postgresUrl }),
+    max: 10,
+    applicationName: 'noa-bench',
+  });
   const oursPrepared = createPool({
     driver: postgresDriver({ primary: postgresUrl }),
     max: 10,

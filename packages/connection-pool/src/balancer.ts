@@ -70,7 +70,8 @@ export function weightedBalancer(): Balancer {
 }
 
 export function createBalancer(balancer: BalancerName | Balancer = 'round-robin'): Balancer {
-  if (typeof balancer === 'object' && balancer !== null && typeof balancer.pick === 'function') return balancer;
+  if (typeof balancer === 'object' && balancer !== null && typeof balancer.pick === 'function')
+    return balancer;
   switch (balancer) {
     case 'round-robin':
       return roundRobinBalancer();

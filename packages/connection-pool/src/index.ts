@@ -1,16 +1,4 @@
 export {
-  type AcquireOptions,
-  createResourcePool,
-  type DestroyReason,
-  type LeakInfo,
-  type Lease,
-  type ResourceFactory,
-  type ResourcePool,
-  type ResourcePoolEvents,
-  type ResourcePoolOptions,
-  type ResourcePoolStats,
-} from './resource-pool.js';
-export {
   type Balancer,
   type BalancerName,
   type BalancerNode,
@@ -47,3 +35,15 @@ export {
   type Transaction,
 } from './pool.js';
 export { lsnReached, mariaGtidReached, offsetReached, parseLsn, parseMariaGtid } from './positions.js';
+export {
+  type AcquireOptions,
+  createResourcePool,
+  type DestroyReason,
+  type LeakInfo,
+  type Lease,
+  type ResourceFactory,
+  type ResourcePool,
+  type ResourcePoolEvents,
+  type ResourcePoolOptions,
+  type ResourcePoolStats,
+} from './resource-pool.js';

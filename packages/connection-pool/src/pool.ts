@@ -81,7 +81,11 @@ export interface PoolConnection<D extends PoolDriver<any>> {
   readonly role: NodeRole;
   /** The native client. */
   readonly client: DriverClient<D>;
-  query<R = DriverResult<D>>(statement: DriverStatement<D>, params?: DriverParams<D>, options?: { prepare?: boolean }): Promise<R>;
+  query<R = DriverResult<D>>(
+    statement: DriverStatement<D>,
+    params?: DriverParams<D>,
+    options?: { prepare?: boolean },
+  ): Promise<R>;
   release(): void;
   /** Returns it as broken: it is closed instead of reused. */
   destroy(): void;
@@ -98,7 +102,8 @@ export interface NodeStats extends ResourcePoolStats {
   position: string | undefined;
 }
 
-export interface PoolStats extends Omit<ResourcePoolStats, 'pending' | 'aborted' | 'createFailures' | 'validationFailures'> {
+export interface PoolStats
+  extends Omit<ResourcePoolStats, 'pending' | 'aborted' | 'createFailures' | 'validationFailures'> {
   /** Reads served by the primary because no replica was usable (or a causal read could not wait). */
   fallbacks: number;
   failovers: number;
@@ -117,9 +122,16 @@ export interface PoolEvents {
 }
 
 export interface Pool<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> {
-  query<R = DriverResult<D>>(statement: DriverStatement<D>, params?: DriverParams<D>, options?: QueryOptions): Promise<R>;
+  query<R = DriverResult<D>>(
+    statement: DriverStatement<D>,
+    params?: DriverParams<D>,
+    options?: QueryOptions,
+  ): Promise<R>;
   /** Runs `fn` in a transaction on the primary: commit when it resolves, rollback when it throws. */
-  transaction<R>(fn: (tx: Transaction<D>) => Promise<R>, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<R>;
+  transaction<R>(
+    fn: (tx: Transaction<D>) => Promise<R>,
+    options?: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<R>;
   acquire(options?: PoolAcquireOptions): Promise<PoolConnection<D>>;
   stats(): PoolStats;
   /** Runs the health checks of every node now (they also run every `healthCheckIntervalMs`). */
@@ -131,6 +143,9 @@ export interface Pool<D extends PoolDriver<any>> extends TypedEventEmitter<PoolE
 }
 
 type AnyConn = DriverConnection<any, any, any, any>;
+
+const PREPARED = Object.freeze({ prepare: true });
+const UNPREPARED = Object.freeze({ prepare: false });
 
 interface ConnectionHooks {
   released(node: string, write: boolean, broken: boolean): void;
@@ -156,14 +171,24 @@ class PooledConnection<D extends PoolDriver<any>> implements PoolConnection<D> {
   get connection(): AnyConn {
     return this.lease.resource;
   }
-  query<R>(statement: DriverStatement<D>, params?: DriverParams<D>, options?: { prepare?: boolean }): Promise<R> {
-    return this.lease.resource.query(statement, params, {
-      prepare: options?.prepare ?? this.prepareByDefault,
-    }) as Promise<R>;
+  query<R>(
+    statement: DriverStatement<D>,
+    params?: DriverParams<D>,
+    options?: { prepare?: boolean },
+  ): Promise<R> {
+    // Shared option objects: nothing allocated per query on the hot path.
+    return this.lease.resource.query(
+      statement,
+      params,
+      (options?.prepare ?? this.prepareByDefault) ? PREPARED : UNPREPARED,
+    ) as Promise<R>;
   }
   release(): void {
     if (this.#done) {
-      throw new NoaError('NOA_POOL_ALREADY_RELEASED', 'this connection was already released; release it exactly once');
+      throw new NoaError(
+        'NOA_POOL_ALREADY_RELEASED',
+        'this connection was already released; release it exactly once',
+      );
     }
     this.#done = true;
     const broken = this.lease.resource.broken;
@@ -184,7 +209,10 @@ class PooledConnection<D extends PoolDriver<any>> implements PoolConnection<D> {
 }
 
 const nonNegative = (value: number, name: string) =>
-  invariant(typeof value === 'number' && value >= 0 && !Number.isNaN(value), `createPool: ${name} must be a number >= 0`);
+  invariant(
+    typeof value === 'number' && value >= 0 && !Number.isNaN(value),
+    `createPool: ${name} must be a number >= 0`,
+  );
 
 class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> implements Pool<D> {
   readonly #driver: PoolDriver<AnyConn>;
@@ -227,7 +255,10 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
     this.#logger = options.logger ?? noopLogger;
     nonNegative(this.#maxLagMs, 'maxReplicationLagMs');
     nonNegative(this.#causalWaitMs, 'causalWaitMs');
-    invariant(intervalMs > 0 && Number.isFinite(intervalMs), 'createPool: healthCheckIntervalMs must be a positive number');
+    invariant(
+      intervalMs > 0 && Number.isFinite(intervalMs),
+      'createPool: healthCheckIntervalMs must be a positive number',
+    );
     nonNegative(this.#healthTimeoutMs, 'healthCheckTimeoutMs');
     invariant(
       this.#consistency === 'eventual' || this.#consistency === 'causal',
@@ -235,7 +266,10 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
     );
     this.#balancer = createBalancer(options.balancer);
     const primaries = driver.nodes.filter((node) => node.role === 'primary');
-    invariant(primaries.length === 1, `createPool: the driver must name exactly one primary node, got ${primaries.length}`);
+    invariant(
+      primaries.length === 1,
+      `createPool: the driver must name exactly one primary node, got ${primaries.length}`,
+    );
 
     const nodeOptions = {
       min: options.min,
@@ -249,7 +283,9 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
     this.#nodes = driver.nodes.map((config) => {
       invariant(!this.#byId.has(config.id), `createPool: node ${config.id} is listed twice`);
       const node = new PoolNode(driver, config, this.#applicationName, nodeOptions, this.#logger);
-      node.pool.on('leak', (info) => this.emit('leak', { node: node.id, heldMs: info.heldMs, stack: info.stack }));
+      node.pool.on('leak', (info) =>
+        this.emit('leak', { node: node.id, heldMs: info.heldMs, stack: info.stack }),
+      );
       node.pool.on('error', (error) => {
         this.emit('error', error);
         void this.#check(node);
@@ -266,7 +302,11 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
     return this.#primary.id;
   }
 
-  async query<R>(statement: DriverStatement<D>, params?: DriverParams<D>, options?: QueryOptions): Promise<R> {
+  async query<R>(
+    statement: DriverStatement<D>,
+    params?: DriverParams<D>,
+    options?: QueryOptions,
+  ): Promise<R> {
     const role = options?.role ?? 'write';
     const connection = await this.#acquire(role, options);
     try {
@@ -336,7 +376,13 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
       totals.destroyed += s.destroyed;
       totals.timeouts += s.timeouts;
       totals.leaks += s.leaks;
-      totals.nodes[node.id] = { ...s, role: node.role, health: node.health, lagMs: node.lagMs, position: node.position };
+      totals.nodes[node.id] = {
+        ...s,
+        role: node.role,
+        health: node.health,
+        lagMs: node.lagMs,
+        position: node.position,
+      };
     }
     return totals;
   }
@@ -370,10 +416,27 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
 
   // --- routing -------------------------------------------------------------------------------------
 
-  async #acquire(role: 'read' | 'write', options?: PoolAcquireOptions): Promise<PooledConnection<D>> {
-    if (this.#closing) throw new NoaError('NOA_POOL_CLOSED', 'the pool is closed; create a new pool to query again');
-    invariant(role === 'read' || role === 'write', `role must be 'read' or 'write', got ${String(role)}`);
-    if (role === 'write') return this.#lend(this.#writableNode(), options, true);
+  #acquire(role: 'read' | 'write', options?: PoolAcquireOptions): Promise<PooledConnection<D>> {
+    if (this.#closing) {
+      return Promise.reject(
+        new NoaError('NOA_POOL_CLOSED', 'the pool is closed; create a new pool to query again'),
+      );
+    }
+    if (role === 'write') {
+      try {
+        return this.#lend(this.#writableNode(), options, true);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (role !== 'read')
+      return Promise.reject(
+        new NoaError('NOA_INVALID_OPTION', `role must be 'read' or 'write', got ${String(role)}`),
+      );
+    return this.#acquireRead(options);
+  }
+
+  async #acquireRead(options?: PoolAcquireOptions): Promise<PooledConnection<D>> {
     const consistency = options?.consistency ?? this.#consistency;
     if (consistency === 'causal' && this.#writes > 0) return this.#acquireCausal(options);
     const replica = this.#pickReplica(undefined);
@@ -418,7 +481,8 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
 
   /** The primary's position covering every write completed so far (asked once per batch of writes). */
   async #primaryPosition(): Promise<string | undefined> {
-    if (this.#coveredWrites === this.#writes && this.#targetPosition !== undefined) return this.#targetPosition;
+    if (this.#coveredWrites === this.#writes && this.#targetPosition !== undefined)
+      return this.#targetPosition;
     return this.#positionFlight.do('position', async () => {
       const writes = this.#writes;
       const primary = this.#writableNode();
@@ -464,7 +528,11 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
     return primary;
   }
 
-  async #lend(node: PoolNode<AnyConn>, options: PoolAcquireOptions | undefined, write: boolean): Promise<PooledConnection<D>> {
+  async #lend(
+    node: PoolNode<AnyConn>,
+    options: PoolAcquireOptions | undefined,
+    write: boolean,
+  ): Promise<PooledConnection<D>> {
     let lease: Lease<AnyConn>;
     for (;;) {
       try {

@@ -687,8 +687,14 @@ function captureStack(): string {
   Error.stackTraceLimit = 30; // the caller's frames sit below the pool's own
   Error.captureStackTrace(holder, captureStack);
   Error.stackTraceLimit = limit;
-  return (holder.stack ?? '').replace(/^Error\n/, 'acquired at:\n');
+  const lines = (holder.stack ?? '').split('\n').slice(1);
+  // Start at the caller's code: drop this package's own frames (source or built).
+  let first = 0;
+  while (first < lines.length - 1 && ownFrame.test(lines[first]!)) first += 1;
+  return ['acquired at:', ...lines.slice(first)].join('\n');
 }
+
+const ownFrame = /[\\/]connection-pool[\\/](?:src|dist)[\\/]/;
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

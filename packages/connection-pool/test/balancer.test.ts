@@ -64,6 +64,8 @@ describe('balancers', () => {
     const custom = { pick: <N>(nodes: readonly N[]) => nodes[0]! };
     expect(createBalancer(custom)).toBe(custom);
     expect(createBalancer('weighted').pick(nodesOf([1])).id).toBe('n0');
-    expect(() => createBalancer('fastest' as never)).toThrowError(expect.objectContaining({ code: 'NOA_INVALID_OPTION' }));
+    expect(() => createBalancer('fastest' as never)).toThrowError(
+      expect.objectContaining({ code: 'NOA_INVALID_OPTION' }),
+    );
   });
 });

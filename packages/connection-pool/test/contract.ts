@@ -88,7 +88,9 @@ export function poolContract<D extends PoolDriver<any>>(name: string, harness: C
       const error = await pool.acquire().catch((e: unknown) => e);
       expect(isNoaError(error, 'NOA_POOL_ACQUIRE_TIMEOUT')).toBe(true);
       connection.release();
-      expect(() => connection.release()).toThrowError(expect.objectContaining({ code: 'NOA_POOL_ALREADY_RELEASED' }));
+      expect(() => connection.release()).toThrowError(
+        expect.objectContaining({ code: 'NOA_POOL_ALREADY_RELEASED' }),
+      );
       (await pool.acquire()).release();
       expect(pool.stats()).toMatchObject({ timeouts: 1, active: 0 });
     });
@@ -107,44 +109,50 @@ export function poolContract<D extends PoolDriver<any>>(name: string, harness: C
       expect(pool.stats().leaks).toBe(1);
     });
 
-    it.skipIf(!harness.killOne)('loses no acknowledged write and leaks no connection when the server kills connections mid-run', async () => {
-      const { pool, applicationName } = open({ max: 4 } as Partial<PoolOptions<D>>);
-      const acknowledged: string[] = [];
-      let failed = 0;
-      let next = 0;
-      let running = true;
-      const writer = async () => {
-        while (running || next < 40) {
-          const key = `fault-${next++}`;
-          try {
-            await harness.write(pool, key, 1);
-            acknowledged.push(key);
-          } catch {
-            failed += 1;
+    it.skipIf(!harness.killOne)(
+      'loses no acknowledged write and leaks no connection when the server kills connections mid-run',
+      async () => {
+        const { pool, applicationName } = open({ max: 4 } as Partial<PoolOptions<D>>);
+        const acknowledged: string[] = [];
+        let failed = 0;
+        let next = 0;
+        let running = true;
+        const writer = async () => {
+          while (running || next < 40) {
+            const key = `fault-${next++}`;
+            try {
+              await harness.write(pool, key, 1);
+              acknowledged.push(key);
+            } catch {
+              failed += 1;
+            }
+            if (next > 400) break;
           }
-          if (next > 400) break;
+        };
+        const writers = Array.from({ length: 6 }, writer);
+        let killed = 0;
+        for (let round = 0; round < 3; round++) {
+          await sleep(30);
+          killed += await harness.killOne!(applicationName);
         }
-      };
-      const writers = Array.from({ length: 6 }, writer);
-      let killed = 0;
-      for (let round = 0; round < 3; round++) {
-        await sleep(30);
-        killed += await harness.killOne!(applicationName);
-      }
-      running = false;
-      await Promise.all(writers);
-      expect(killed).toBeGreaterThan(0);
-      expect(acknowledged.length + failed).toBe(next);
-      // Every connection the pool counts exists on the server, and vice versa (a connection killed
-      // while idle leaves the pool once its socket reports the close).
-      await waitUntil(async () => (await harness.serverConnections(applicationName)) === pool.stats().total, {
-        timeoutMs: 10_000,
-        message: 'pool count equals the server view',
-      });
-      expect(pool.stats().active).toBe(0);
-      for (const key of acknowledged) expect(await harness.read(pool, key, 'write'), key).toBe(1);
-      await harness.write(pool, 'after-fault', 1);
-    });
+        running = false;
+        await Promise.all(writers);
+        expect(killed).toBeGreaterThan(0);
+        expect(acknowledged.length + failed).toBe(next);
+        // Every connection the pool counts exists on the server, and vice versa (a connection killed
+        // while idle leaves the pool once its socket reports the close).
+        await waitUntil(
+          async () => (await harness.serverConnections(applicationName)) === pool.stats().total,
+          {
+            timeoutMs: 10_000,
+            message: 'pool count equals the server view',
+          },
+        );
+        expect(pool.stats().active).toBe(0);
+        for (const key of acknowledged) expect(await harness.read(pool, key, 'write'), key).toBe(1);
+        await harness.write(pool, 'after-fault', 1);
+      },
+    );
 
     it('close() waits for busy connections and closes every connection on the server', async () => {
       const { pool, applicationName } = open();
@@ -158,7 +166,9 @@ export function poolContract<D extends PoolDriver<any>>(name: string, harness: C
       expect(closed).toBe(false); // waits for the busy connection
       await busy;
       await closing;
-      await waitUntil(async () => (await harness.serverConnections(applicationName)) === 0, { timeoutMs: 10_000 });
+      await waitUntil(async () => (await harness.serverConnections(applicationName)) === 0, {
+        timeoutMs: 10_000,
+      });
       await expect(harness.write(pool, 'closed', 1)).rejects.toMatchObject({ code: 'NOA_POOL_CLOSED' });
     });
   });

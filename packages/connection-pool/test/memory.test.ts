@@ -1,4 +1,4 @@
-import { createMemoryCluster, memoryDriver, type MemoryCluster } from '../src/drivers/memory.js';
+import { createMemoryCluster, type MemoryCluster, memoryDriver } from '../src/drivers/memory.js';
 import { poolContract } from './contract.js';
 
 let cluster: MemoryCluster = createMemoryCluster({ replicas: 0 });

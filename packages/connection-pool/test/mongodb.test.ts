@@ -12,7 +12,10 @@ class FakeMongoClient extends EventEmitter {
   commands: { database: string; command: Document; session: unknown }[] = [];
   closed = false;
   sessions: { started: boolean; committed: boolean; aborted: boolean; ended: boolean }[] = [];
-  hello: Document = { isWritablePrimary: true, lastWrite: { opTime: { ts: new Timestamp({ t: 100, i: 1 }) } } };
+  hello: Document = {
+    isWritablePrimary: true,
+    lastWrite: { opTime: { ts: new Timestamp({ t: 100, i: 1 }) } },
+  };
   constructor(
     readonly url: string,
     readonly options: Document,
@@ -100,7 +103,9 @@ describe('mongoDriver mapping (fake mongodb client)', () => {
   it('marks a connection broken on a network error or a failed heartbeat', async () => {
     const driver = fakeDriver();
     const connection = await driver.connect('db-a:27017/shop', { applicationName: 'x' });
-    await expect(connection.query({ fail: 1 }, undefined, { prepare: false })).rejects.toThrow('socket closed');
+    await expect(connection.query({ fail: 1 }, undefined, { prepare: false })).rejects.toThrow(
+      'socket closed',
+    );
     expect(connection.broken).toBe(true);
     const other = await driver.connect('db-a:27017/shop', { applicationName: 'x' });
     (other.client as unknown as FakeMongoClient).emit('serverHeartbeatFailed', {});
@@ -156,13 +161,22 @@ describe.skipIf(!mongo.available)('MongoDB (live, MONGODB_URL)', () => {
     teardown: async () => {
       const client = new MongoClient(mongo.url);
       await client.connect();
-      await client.db().collection(collection).drop().catch(() => {});
+      await client
+        .db()
+        .collection(collection)
+        .drop()
+        .catch(() => {});
       await client.close();
     },
     write: (pool, key, value) =>
-      pool.query({ update: collection, updates: [{ q: { _id: key }, u: { $set: { v: value } }, upsert: true }] }),
+      pool.query({
+        update: collection,
+        updates: [{ q: { _id: key }, u: { $set: { v: value } }, upsert: true }],
+      }),
     read: async (pool, key, role) => {
-      const result = (await pool.query({ find: collection, filter: { _id: key } }, undefined, { role })) as Document;
+      const result = (await pool.query({ find: collection, filter: { _id: key } }, undefined, {
+        role,
+      })) as Document;
       return result.cursor.firstBatch[0]?.v ?? null;
     },
     serverConnections: async (name) => {

@@ -32,12 +32,15 @@ const upsert = `INSERT INTO ${table} (k, v) VALUES (?, ?) ON DUPLICATE KEY UPDAT
 describe.skipIf(!mariadb.available)('MariaDB / MySQL', () => {
   poolContract('mysql (MariaDB)', {
     driver: () => recordingDriver(mysqlDriver({ primary: mariadb.url }), (c) => c.client.threadId, opened),
-    setup: () => admin((c) => c.query(`CREATE TABLE ${table} (k varchar(64) PRIMARY KEY, v int) ENGINE=InnoDB`)).then(() => {}),
+    setup: () =>
+      admin((c) => c.query(`CREATE TABLE ${table} (k varchar(64) PRIMARY KEY, v int) ENGINE=InnoDB`)).then(
+        () => {},
+      ),
     teardown: () => admin((c) => c.query(`DROP TABLE IF EXISTS ${table}`)).then(() => {}),
     write: (pool, key, value, prepare) => pool.query(upsert, [key, value], { prepare }),
     read: async (pool, key, role) =>
-      ((await pool.query<SqlResult<{ v: number }>>(`SELECT v FROM ${table} WHERE k = ?`, [key], { role })).rows[0]?.v ??
-        null),
+      (await pool.query<SqlResult<{ v: number }>>(`SELECT v FROM ${table} WHERE k = ?`, [key], { role }))
+        .rows[0]?.v ?? null,
     serverConnections: async (name) => (await liveThreads(name)).length,
     killOne: async (name) => {
       const [id] = await liveThreads(name);
@@ -68,9 +71,13 @@ describe.skipIf(!mariadb.available)('MariaDB / MySQL', () => {
     try {
       await pool.query(`CREATE TABLE IF NOT EXISTS ${table}_c (k int PRIMARY KEY)`);
       await pool.query(`INSERT INTO ${table}_c VALUES (1)`);
-      const { rows } = await pool.query<SqlResult<{ n: number }>>(`SELECT count(*) AS n FROM ${table}_c`, [], {
-        role: 'read',
-      });
+      const { rows } = await pool.query<SqlResult<{ n: number }>>(
+        `SELECT count(*) AS n FROM ${table}_c`,
+        [],
+        {
+          role: 'read',
+        },
+      );
       expect(Number(rows[0]!.n)).toBe(1);
       expect(pool.stats().fallbacks).toBe(1);
     } finally {
@@ -87,7 +94,7 @@ describe.skipIf(!mariadb.available)('MariaDB / MySQL', () => {
         expect(Number(rows[0]!.n)).toBe(i + 1);
       }
       const connection = await pool.acquire();
-      const [status] = await connection.client.query("SHOW SESSION STATUS LIKE 'Com_stmt_prepare'");
+      const [status] = await connection.client.promise().query("SHOW SESSION STATUS LIKE 'Com_stmt_prepare'");
       connection.release();
       expect(Number((status as { Value: string }[])[0]!.Value)).toBe(1);
     } finally {

@@ -38,7 +38,9 @@ describe('createPool (memory cluster)', () => {
       { driver: memoryDriver(cluster), healthCheckIntervalMs: 0 },
     ];
     for (const options of bad) {
-      expect(() => createPool(options as never)).toThrowError(expect.objectContaining({ code: 'NOA_INVALID_OPTION' }));
+      expect(() => createPool(options as never)).toThrowError(
+        expect.objectContaining({ code: 'NOA_INVALID_OPTION' }),
+      );
     }
   });
 
@@ -62,10 +64,12 @@ describe('createPool (memory cluster)', () => {
       await tx.query('INCR', ['n']);
       await tx.query('INCR', ['n']);
     });
-    await pool.transaction(async (tx) => {
-      await tx.query('INCR', ['n']);
-      throw new Error('nope');
-    }).catch(() => {});
+    await pool
+      .transaction(async (tx) => {
+        await tx.query('INCR', ['n']);
+        throw new Error('nope');
+      })
+      .catch(() => {});
     expect(cluster.snapshot('memory-0').get('n')).toBe(2);
     expect(cluster.snapshot('memory-1').get('n')).toBe(2);
   });
@@ -190,8 +194,22 @@ describe('createPool (memory cluster)', () => {
     await pool.query('GET', ['k'], { role: 'read' });
     const stats = pool.stats();
     expect(Object.keys(stats.nodes)).toEqual(['memory-0', 'memory-1']);
-    expect(stats.nodes['memory-0']).toMatchObject({ role: 'primary', health: 'up', total: 1, idle: 1, acquired: 1 });
-    expect(stats).toMatchObject({ total: 2, idle: 2, active: 0, waiting: 0, acquired: 2, created: 2, leaks: 0 });
+    expect(stats.nodes['memory-0']).toMatchObject({
+      role: 'primary',
+      health: 'up',
+      total: 1,
+      idle: 1,
+      acquired: 1,
+    });
+    expect(stats).toMatchObject({
+      total: 2,
+      idle: 2,
+      active: 0,
+      waiting: 0,
+      acquired: 2,
+      created: 2,
+      leaks: 0,
+    });
   });
 
   it('acquire({ signal }) can be cancelled and leaks nothing', async () => {

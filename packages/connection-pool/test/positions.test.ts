@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lsnReached, mariaGtidReached, offsetReached, parseLsn, parseMariaGtid } from '../src/index.js';
 
-const lsnOf = (value: bigint) => `${(value >> 32n).toString(16).toUpperCase()}/${(value & 0xffffffffn).toString(16).toUpperCase()}`;
+const lsnOf = (value: bigint) =>
+  `${(value >> 32n).toString(16).toUpperCase()}/${(value & 0xffffffffn).toString(16).toUpperCase()}`;
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 
 describe('replication positions', () => {

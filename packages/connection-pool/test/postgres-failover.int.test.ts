@@ -20,7 +20,9 @@ const isRoot = process.getuid?.() === 0;
 const canRun = existsSync(join(bin, 'initdb')) && (isRoot || userInfo().username === 'postgres');
 
 function asPostgres(command: string, args: string[]): string {
-  const [file, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args];
+  const [file, argv] = isRoot
+    ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]]
+    : [join(bin, command), args];
   return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -59,14 +61,35 @@ describe.skipIf(!canRun)('PostgreSQL failover (own throwaway primary + replica)'
 
   beforeAll(async () => {
     dir = mkdtempSync('/tmp/noa-cp-failover-');
-    if (isRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+    if (isRoot)
+      chownSync(
+        dir,
+        Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+        Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+      );
     portA = await freePort();
     portB = await freePort();
     asPostgres('initdb', ['-D', join(dir, 'a'), '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
     start('a', portA);
-    asPostgres('pg_basebackup', ['-h', '127.0.0.1', '-p', String(portA), '-U', 'postgres', '-D', join(dir, 'b'), '-R', '-X', 'stream', '-c', 'fast']);
+    asPostgres('pg_basebackup', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(portA),
+      '-U',
+      'postgres',
+      '-D',
+      join(dir, 'b'),
+      '-R',
+      '-X',
+      'stream',
+      '-c',
+      'fast',
+    ]);
     start('b', portB);
-    await waitUntil(async () => (await sql(portB, 'SELECT pg_is_in_recovery() AS r'))[0].r === true, { timeoutMs: 20_000 });
+    await waitUntil(async () => (await sql(portB, 'SELECT pg_is_in_recovery() AS r'))[0].r === true, {
+      timeoutMs: 20_000,
+    });
   }, 90_000);
 
   afterAll(() => {
@@ -98,19 +121,29 @@ describe.skipIf(!canRun)('PostgreSQL failover (own throwaway primary + replica)'
       );
       // asynchronous replication: wait until the replica replayed everything acknowledged, then crash the primary
       const [{ lsn }] = await sql(portA, 'SELECT pg_current_wal_lsn()::text AS lsn');
-      await waitUntil(async () => (await sql(portB, `SELECT pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn AS ok`))[0].ok, {
+      await waitUntil(
+        async () => (await sql(portB, `SELECT pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn AS ok`))[0].ok,
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      stop('a');
+      await waitUntil(() => pool.stats().nodes[`127.0.0.1:${portA}/postgres`]!.health === 'down', {
         timeoutMs: 10_000,
       });
-      stop('a');
-      await waitUntil(() => pool.stats().nodes[`127.0.0.1:${portA}/postgres`]!.health === 'down', { timeoutMs: 10_000 });
       const error = await pool.query('INSERT INTO orders VALUES (1000)').catch((e: unknown) => e);
       expect(isNoaError(error, 'NOA_POOL_PRIMARY_UNAVAILABLE')).toBe(true);
       // reads keep working on the replica meanwhile
-      const before = await pool.query<SqlResult<{ n: string }>>('SELECT count(*) AS n FROM orders', [], { role: 'read' });
+      const before = await pool.query<SqlResult<{ n: string }>>('SELECT count(*) AS n FROM orders', [], {
+        role: 'read',
+      });
       expect(Number(before.rows[0]!.n)).toBe(200);
 
       asPostgres('pg_ctl', ['-D', join(dir, 'b'), '-w', 'promote']);
-      await waitUntil(() => pool.primary === `127.0.0.1:${portB}/postgres`, { timeoutMs: 10_000, message: 'failover' });
+      await waitUntil(() => pool.primary === `127.0.0.1:${portB}/postgres`, {
+        timeoutMs: 10_000,
+        message: 'failover',
+      });
       await pool.query('INSERT INTO orders VALUES (1000)');
       const { rows } = await pool.query<SqlResult<{ id: number }>>('SELECT id FROM orders ORDER BY id');
       const stored = new Set(rows.map((row) => row.id));

@@ -10,7 +10,9 @@ const primaryUrl = postgres.url;
 const replicaUrl = process.env.DATABASE_REPLICA_URL ?? 'postgres://postgres@127.0.0.1:5433/test';
 const replicaUp = postgres.available && (await isReachable(replicaUrl));
 if (postgres.available && !replicaUp && (process.env.CI === 'true' || process.env.CI === '1')) {
-  throw new Error(`the PostgreSQL replica is unreachable at ${replicaUrl}; start it with scripts/services/30-pg-replica.sh`);
+  throw new Error(
+    `the PostgreSQL replica is unreachable at ${replicaUrl}; start it with scripts/services/30-pg-replica.sh`,
+  );
 }
 const table = uniqueName('cp_pg');
 
@@ -26,7 +28,10 @@ async function admin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Pro
 
 const countOn = (url: string, name: string) =>
   admin(url, async (c) =>
-    Number((await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [name])).rows[0].n),
+    Number(
+      (await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [name]))
+        .rows[0].n,
+    ),
   );
 
 type PgPool = Pool<ReturnType<typeof postgresDriver>>;
@@ -35,12 +40,13 @@ const upsert = `INSERT INTO ${table} (k, v) VALUES ($1, $2) ON CONFLICT (k) DO U
 describe.skipIf(!postgres.available)('PostgreSQL', () => {
   poolContract('postgres', {
     driver: () => postgresDriver({ primary: primaryUrl }),
-    setup: () => admin(primaryUrl, (c) => c.query(`CREATE TABLE ${table} (k text PRIMARY KEY, v int)`)).then(() => {}),
+    setup: () =>
+      admin(primaryUrl, (c) => c.query(`CREATE TABLE ${table} (k text PRIMARY KEY, v int)`)).then(() => {}),
     teardown: () => admin(primaryUrl, (c) => c.query(`DROP TABLE IF EXISTS ${table}`)).then(() => {}),
     write: (pool, key, value, prepare) => pool.query(upsert, [key, value], { prepare }),
     read: async (pool, key, role) =>
-      ((await pool.query<SqlResult<{ v: number }>>(`SELECT v FROM ${table} WHERE k = $1`, [key], { role })).rows[0]?.v ??
-        null),
+      (await pool.query<SqlResult<{ v: number }>>(`SELECT v FROM ${table} WHERE k = $1`, [key], { role }))
+        .rows[0]?.v ?? null,
     serverConnections: (name) => countOn(primaryUrl, name),
     killOne: (name) =>
       admin(primaryUrl, async (c) => {
@@ -54,7 +60,11 @@ describe.skipIf(!postgres.available)('PostgreSQL', () => {
 
   describe('prepared statements', () => {
     it('caches named statements per connection', async () => {
-      const pool: PgPool = createPool({ driver: postgresDriver({ primary: primaryUrl }), max: 1, prepare: true });
+      const pool: PgPool = createPool({
+        driver: postgresDriver({ primary: primaryUrl }),
+        max: 1,
+        prepare: true,
+      });
       try {
         for (let i = 0; i < 3; i++) await pool.query('SELECT $1::int + 1 AS n', [i]);
         const conn = await pool.acquire();
@@ -89,13 +99,18 @@ describe.skipIf(!replicaUp)('PostgreSQL with a streaming replica (127.0.0.1:5433
   };
   const resume = () => admin(replicaUrl, (c) => c.query('SELECT pg_wal_replay_resume()')).catch(() => {});
   const port = async (pool: PgPool, options: Parameters<PgPool['query']>[2]) =>
-    (await pool.query<SqlResult<{ port: number }>>('SELECT inet_server_port() AS port', [], options)).rows[0]!.port;
+    (await pool.query<SqlResult<{ port: number }>>('SELECT inet_server_port() AS port', [], options)).rows[0]!
+      .port;
 
   beforeAll(async () => {
     await admin(primaryUrl, (c) => c.query(`CREATE TABLE ${rwTable} (k text PRIMARY KEY, v int)`));
     // the table must have reached the replica before the tests read it there
     await waitUntil(
-      () => admin(replicaUrl, async (c) => (await c.query('SELECT to_regclass($1) AS t', [rwTable])).rows[0].t !== null),
+      () =>
+        admin(
+          replicaUrl,
+          async (c) => (await c.query('SELECT to_regclass($1) AS t', [rwTable])).rows[0].t !== null,
+        ),
       { timeoutMs: 15_000 },
     );
   });
@@ -115,7 +130,9 @@ describe.skipIf(!replicaUp)('PostgreSQL with a streaming replica (127.0.0.1:5433
     expect(await port(pool, { role: 'write' })).toBe(5432);
     expect(await port(pool, { role: 'read' })).toBe(5433);
     await pool.transaction(async (tx) => {
-      expect((await tx.query<SqlResult<{ port: number }>>('SELECT inet_server_port() AS port')).rows[0]!.port).toBe(5432);
+      expect(
+        (await tx.query<SqlResult<{ port: number }>>('SELECT inet_server_port() AS port')).rows[0]!.port,
+      ).toBe(5432);
     });
   });
 
@@ -181,12 +198,15 @@ describe.skipIf(!replicaUp)('PostgreSQL with a streaming replica (127.0.0.1:5433
   it('retries a read whose replica connection was terminated, and the counts match the servers', async () => {
     const { pool, applicationName } = open();
     await Promise.all(Array.from({ length: 8 }, () => port(pool, { role: 'read' })));
-    const killed = await admin(replicaUrl, async (c) =>
-      (
-        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
-          applicationName,
-        ])
-      ).rowCount,
+    const killed = await admin(
+      replicaUrl,
+      async (c) =>
+        (
+          await c.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+            [applicationName],
+          )
+        ).rowCount,
     );
     expect(killed).toBeGreaterThan(0);
     for (let i = 0; i < 8; i++) expect([5432, 5433]).toContain(await port(pool, { role: 'read' }));

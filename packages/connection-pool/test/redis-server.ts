@@ -23,7 +23,12 @@ export async function startRedis(port: number, args: string[] = []): Promise<Chi
   );
   await waitUntil(
     async () => {
-      const client = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const client = new Redis({
+        port,
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
       client.on('error', () => {});
       try {
         await client.connect();

@@ -32,11 +32,13 @@ describe('redisNodeState (unit)', () => {
       position: '42',
     });
     expect(
-      redisNodeState(parseInfo('role:slave\nmaster_link_status:up\nmaster_sync_in_progress:0\nslave_repl_offset:40\n')),
+      redisNodeState(
+        parseInfo('role:slave\nmaster_link_status:up\nmaster_sync_in_progress:0\nslave_repl_offset:40\n'),
+      ),
     ).toEqual({ writable: false, lagMs: 0, position: '40' });
-    expect(redisNodeState(parseInfo('role:slave\nmaster_link_status:down\nslave_repl_offset:40\n')).lagMs).toBe(
-      Number.POSITIVE_INFINITY,
-    );
+    expect(
+      redisNodeState(parseInfo('role:slave\nmaster_link_status:down\nslave_repl_offset:40\n')).lagMs,
+    ).toBe(Number.POSITIVE_INFINITY);
   });
 });
 
@@ -82,7 +84,8 @@ describe.skipIf(!hasRedisServer)('Redis primary + replica (own redis-server proc
     children.push(await startRedis(primaryPort));
     children.push(await startRedis(replicaPort, ['--replicaof', '127.0.0.1', String(primaryPort)]));
     await waitUntil(
-      () => redisAt(replicaPort, async (c) => parseInfo(await c.info('replication')).master_link_status === 'up'),
+      () =>
+        redisAt(replicaPort, async (c) => parseInfo(await c.info('replication')).master_link_status === 'up'),
       { timeoutMs: 15_000, message: 'replica linked' },
     );
   });
@@ -104,7 +107,12 @@ describe.skipIf(!hasRedisServer)('Redis primary + replica (own redis-server proc
   };
   const port = async (pool: Pool<ReturnType<typeof redisDriver>>, role: 'read' | 'write', causal = false) =>
     Number(
-      ((await pool.query('CONFIG', ['GET', 'port'], { role, consistency: causal ? 'causal' : 'eventual' })) as string[])[1],
+      (
+        (await pool.query('CONFIG', ['GET', 'port'], {
+          role,
+          consistency: causal ? 'causal' : 'eventual',
+        })) as string[]
+      )[1],
     );
 
   it('reads from the replica, writes to the primary, causal reads see the write', async () => {

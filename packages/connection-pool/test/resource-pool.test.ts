@@ -43,7 +43,13 @@ const code = (promise: Promise<unknown>) =>
 describe('createResourcePool', () => {
   it('rejects bad options with NOA_INVALID_OPTION', () => {
     const base = { create: async () => 1, destroy: () => {} };
-    for (const bad of [{ max: 0 }, { min: 3, max: 2 }, { max: 1.5 }, { acquireTimeoutMs: -1 }, { idleTimeoutMs: Number.NaN }]) {
+    for (const bad of [
+      { max: 0 },
+      { min: 3, max: 2 },
+      { max: 1.5 },
+      { acquireTimeoutMs: -1 },
+      { idleTimeoutMs: Number.NaN },
+    ]) {
       expect(() => createResourcePool({ ...base, ...bad })).toThrowError(
         expect.objectContaining({ code: 'NOA_INVALID_OPTION' }),
       );
@@ -198,7 +204,9 @@ describe('createResourcePool', () => {
     const next = pool.acquire();
     first.destroy();
     expect((await next).resource.id).toBe(2);
-    expect(() => first.release()).toThrowError(expect.objectContaining({ code: 'NOA_POOL_ALREADY_RELEASED' }));
+    expect(() => first.release()).toThrowError(
+      expect.objectContaining({ code: 'NOA_POOL_ALREADY_RELEASED' }),
+    );
   });
 
   it('reports a leak with the acquiring stack', async () => {

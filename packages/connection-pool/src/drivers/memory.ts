@@ -59,7 +59,8 @@ class MemoryClusterImpl implements MemoryCluster {
   seq = 0;
 
   constructor(replicas: number) {
-    for (let i = 0; i <= replicas; i++) this.servers.set(`memory-${i}`, new MemoryServer(`memory-${i}`, i === 0));
+    for (let i = 0; i <= replicas; i++)
+      this.servers.set(`memory-${i}`, new MemoryServer(`memory-${i}`, i === 0));
   }
 
   get nodes(): string[] {
@@ -79,7 +80,10 @@ class MemoryClusterImpl implements MemoryCluster {
 
   write(server: MemoryServer, entries: { key: string; value: unknown }[]): void {
     if (!server.writable) {
-      throw new NoaError('NOA_MEMORY_READ_ONLY', `memory node ${server.id} is a read-only replica; write to the primary`);
+      throw new NoaError(
+        'NOA_MEMORY_READ_ONLY',
+        `memory node ${server.id} is a read-only replica; write to the primary`,
+      );
     }
     const at = Date.now();
     for (const { key, value } of entries) {
@@ -145,7 +149,10 @@ class MemoryClusterImpl implements MemoryCluster {
     return count;
   }
 
-  kill(id: string, { count = Number.POSITIVE_INFINITY, applicationName }: { count?: number; applicationName?: string } = {}): number {
+  kill(
+    id: string,
+    { count = Number.POSITIVE_INFINITY, applicationName }: { count?: number; applicationName?: string } = {},
+  ): number {
     const server = this.server(id);
     let killed = 0;
     for (const connection of [...server.connections]) {
@@ -238,7 +245,10 @@ class MemoryConnection implements MemoryConnectionType {
 }
 
 export function createMemoryCluster({ replicas = 1 }: { replicas?: number } = {}): MemoryCluster {
-  invariant(Number.isInteger(replicas) && replicas >= 0, 'createMemoryCluster: replicas must be an integer >= 0');
+  invariant(
+    Number.isInteger(replicas) && replicas >= 0,
+    'createMemoryCluster: replicas must be an integer >= 0',
+  );
   return new MemoryClusterImpl(replicas);
 }
 
@@ -250,7 +260,10 @@ export interface MemoryDriverOptions {
 }
 
 /** The driver for a memory cluster. */
-export function memoryDriver(cluster: MemoryCluster, options: MemoryDriverOptions = {}): PoolDriver<MemoryConnectionType> {
+export function memoryDriver(
+  cluster: MemoryCluster,
+  options: MemoryDriverOptions = {},
+): PoolDriver<MemoryConnectionType> {
   invariant(cluster instanceof MemoryClusterImpl, 'memoryDriver: pass a cluster from createMemoryCluster()');
   const impl = cluster;
   const nodes: NodeConfig[] = impl.nodes.map((id) => ({

@@ -98,8 +98,11 @@ export function mongoNodeState(hello: Document, status: Document | undefined): N
  */
 export function mongoDriver(options: MongoDriverOptions): PoolDriver<MongoConnection> {
   const Client = options.MongoClient ?? MongoClient;
-  const list = buildNodes('mongoDriver', options?.primary, options?.replicas, (address) => urlId(address, 27017));
-  const databaseOf = (url: string) => options.database ?? (new URL(url).pathname.replace(/^\//, '') || 'test');
+  const list = buildNodes('mongoDriver', options?.primary, options?.replicas, (address) =>
+    urlId(address, 27017),
+  );
+  const databaseOf = (url: string) =>
+    options.database ?? (new URL(url).pathname.replace(/^\//, '') || 'test');
   const command = (connection: MongoConnection, cmd: Document, database?: string) =>
     connection.query(cmd, database ? { database } : undefined, { prepare: false });
   const hello = (connection: MongoConnection) => command(connection, { hello: 1 });

@@ -1,5 +1,4 @@
-import type { EventEmitter } from 'node:events';
-import mysql from 'mysql2/promise';
+import mysql from 'mysql2';
 import type { DriverConnection, NodeState, PoolDriver, SqlResult } from '../driver.js';
 import { buildNodes, type NodeAddress, urlId } from '../internal/nodes.js';
 import { mariaGtidReached } from '../positions.js';
@@ -8,24 +7,40 @@ export interface MysqlDriverOptions {
   /** Connection URL or mysql2 ConnectionOptions; a list makes every entry a failover candidate (the first starts as primary). */
   primary: NodeAddress<mysql.ConnectionOptions> | NodeAddress<mysql.ConnectionOptions>[];
   replicas?: NodeAddress<mysql.ConnectionOptions>[];
-  /** The mysql2/promise module, when you want to pass your own. */
+  /** The mysql2 module, when you want to pass your own. */
   mysql?: typeof mysql;
 }
 
-export type MysqlConnection = DriverConnection<string, unknown[] | Record<string, unknown>, SqlResult<any>, mysql.Connection>;
+/** `client` is mysql2's core (callback) Connection; `client.promise()` gives its promise API. */
+export type MysqlConnection = DriverConnection<
+  string,
+  unknown[] | Record<string, unknown>,
+  SqlResult<any>,
+  mysql.Connection
+>;
 
 type Flavor = 'mariadb' | 'mysql';
 
+function toResult(rows: unknown): SqlResult<any> {
+  if (Array.isArray(rows)) return { rows, rowCount: rows.length };
+  const header = rows as mysql.ResultSetHeader;
+  return { rows: [], rowCount: header.affectedRows, insertId: header.insertId };
+}
+
+/**
+ * Wraps mysql2's core connection in one promise per query. (Its promise wrapper captures a stack
+ * trace per query, which costs more than the rest of the pool's work together; the pool's own leak
+ * detection records where connections are acquired.)
+ */
 class Mysql2Connection implements MysqlConnection {
   #broken = false;
   flavor: Flavor | undefined;
   constructor(readonly client: mysql.Connection) {
     // mysql2 emits 'error' for a fatal error on an idle connection; without a listener it would crash the process.
-    const events = client as unknown as EventEmitter;
-    events.on('error', () => {
+    client.on('error', () => {
       this.#broken = true;
     });
-    events.on('end', () => {
+    client.on('end', () => {
       this.#broken = true;
     });
   }
@@ -34,32 +49,41 @@ class Mysql2Connection implements MysqlConnection {
     return this.#broken;
   }
 
-  async query(sql: string, params: unknown[] | Record<string, unknown> | undefined, { prepare }: { prepare: boolean }): Promise<SqlResult<any>> {
-    try {
+  query(
+    sql: string,
+    params: unknown[] | Record<string, unknown> | undefined,
+    { prepare }: { prepare: boolean },
+  ): Promise<SqlResult<any>> {
+    return new Promise((resolve, reject) => {
+      const done = (error: (Error & { fatal?: boolean }) | null, rows: unknown) => {
+        if (error) {
+          if (error.fatal) this.#broken = true;
+          reject(error);
+        } else {
+          resolve(toResult(rows));
+        }
+      };
       // execute() prepares the statement once per connection (mysql2 caches it) and then only binds.
-      const [rows] = prepare
-        ? await this.client.execute(sql, params as never)
-        : await this.client.query(sql, params as never);
-      if (Array.isArray(rows)) return { rows: rows as unknown[], rowCount: rows.length };
-      const header = rows as mysql.ResultSetHeader;
-      return { rows: [], rowCount: header.affectedRows, insertId: header.insertId };
-    } catch (error) {
-      if ((error as { fatal?: boolean }).fatal) this.#broken = true;
-      throw error;
-    }
+      if (prepare) this.client.execute(sql, params as never, done);
+      else if (params === undefined) this.client.query(sql, done);
+      else this.client.query(sql, params as never, done);
+    });
   }
 
-  async ping(): Promise<void> {
-    await this.client.ping();
+  ping(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.ping((error) => (error ? reject(error) : resolve()));
+    });
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#broken = true;
-    try {
-      await this.client.end();
-    } catch {
-      this.client.destroy();
-    }
+    return new Promise((resolve) => {
+      this.client.end((error) => {
+        if (error) this.client.destroy();
+        resolve();
+      });
+    });
   }
 
   async detectFlavor(): Promise<Flavor> {
@@ -95,12 +119,21 @@ export function mysqlDriver(options: MysqlDriverOptions): PoolDriver<MysqlConnec
     async connect(nodeId, { applicationName }) {
       const address = list.address(nodeId);
       const config: mysql.ConnectionOptions =
-        typeof address === 'string' ? { uri: address } : ({ ...address, weight: undefined } as mysql.ConnectionOptions);
-      const client = await mysqlModule.createConnection({
+        typeof address === 'string'
+          ? { uri: address }
+          : ({ ...address, weight: undefined } as mysql.ConnectionOptions);
+      const client = mysqlModule.createConnection({
         ...config,
         connectAttributes: { program_name: applicationName, ...config.connectAttributes },
       });
-      return new Mysql2Connection(client);
+      const connection = new Mysql2Connection(client);
+      await new Promise<void>((resolve, reject) => {
+        client.connect((error) => (error ? reject(error) : resolve()));
+      }).catch((error: unknown) => {
+        client.destroy();
+        throw error;
+      });
+      return connection;
     },
     begin: async (connection) => void (await run(connection, 'START TRANSACTION')),
     commit: async (connection) => void (await run(connection, 'COMMIT')),
@@ -109,7 +142,9 @@ export function mysqlDriver(options: MysqlDriverOptions): PoolDriver<MysqlConnec
       const flavor = await own(connection).detectFlavor();
       let status: Record<string, unknown> | undefined;
       try {
-        status = (await run(connection, flavor === 'mariadb' ? 'SHOW SLAVE STATUS' : 'SHOW REPLICA STATUS'))[0];
+        status = (
+          await run(connection, flavor === 'mariadb' ? 'SHOW SLAVE STATUS' : 'SHOW REPLICA STATUS')
+        )[0];
       } catch {
         status = (await run(connection, 'SHOW SLAVE STATUS'))[0]; // MySQL before 8.0.22
       }

@@ -39,17 +39,22 @@ class PgConnection implements PostgresConnection {
     return this.#broken;
   }
 
-  async query(text: string, params: unknown[] | undefined, { prepare }: { prepare: boolean }): Promise<SqlResult<any>> {
-    try {
-      const name = prepare ? this.#statementName(text) : undefined;
-      return name
-        ? await this.client.query({ name, text, values: params })
-        : await this.client.query(text, params as unknown[]);
-    } catch (error) {
-      if (!(error instanceof this.DatabaseError) || fatalCode.test(String(error.code))) this.#broken = true;
-      throw error;
-    }
+  query(
+    text: string,
+    params: unknown[] | undefined,
+    { prepare }: { prepare: boolean },
+  ): Promise<SqlResult<any>> {
+    const name = prepare ? this.#statementName(text) : undefined;
+    const pending = name
+      ? this.client.query({ name, text, values: params })
+      : this.client.query(text, params as unknown[]);
+    return pending.catch(this.#onError);
   }
+
+  readonly #onError = (error: unknown): never => {
+    if (!(error instanceof this.DatabaseError) || fatalCode.test(String(error.code))) this.#broken = true;
+    throw error;
+  };
 
   /** pg parses a named statement once per connection and then only binds; names are per connection. */
   #statementName(text: string): string | undefined {
@@ -99,7 +104,9 @@ export function postgresDriver(options: PostgresDriverOptions): PoolDriver<Postg
     async connect(nodeId, { applicationName }) {
       const address = list.address(nodeId);
       const config: pg.ClientConfig =
-        typeof address === 'string' ? { connectionString: address } : { ...address, weight: undefined } as pg.ClientConfig;
+        typeof address === 'string'
+          ? { connectionString: address }
+          : ({ ...address, weight: undefined } as pg.ClientConfig);
       const client = new pgModule.Client({ application_name: applicationName, ...config });
       const connection = new PgConnection(client, cacheSize, pgModule.DatabaseError);
       try {
@@ -114,18 +121,25 @@ export function postgresDriver(options: PostgresDriverOptions): PoolDriver<Postg
     commit: async (connection) => void (await run(connection, 'COMMIT')),
     rollback: async (connection) => void (await run(connection, 'ROLLBACK')),
     async inspect(connection): Promise<NodeState> {
-      const row = (await run(connection, inspectSql)).rows[0] as { recovery: boolean; lag_ms: string | number; position: string | null };
+      const row = (await run(connection, inspectSql)).rows[0] as {
+        recovery: boolean;
+        lag_ms: string | number;
+        position: string | null;
+      };
       return { writable: !row.recovery, lagMs: Number(row.lag_ms), position: row.position ?? undefined };
     },
     async currentPosition(connection) {
-      return (await run(connection, 'SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn as string | undefined;
+      return (await run(connection, 'SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn as
+        | string
+        | undefined;
     },
     positionReached: lsnReached,
     waitForPosition(connection, target, timeoutMs) {
       // PostgreSQL 15 has no server-side wait for an LSN: poll the replay position.
       return pollUntil(
         async () =>
-          (await run(connection, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [target])).rows[0]?.ok === true,
+          (await run(connection, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [target])).rows[0]
+            ?.ok === true,
         timeoutMs,
       );
     },

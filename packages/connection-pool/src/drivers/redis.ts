@@ -80,7 +80,8 @@ export function redisDriver(options: RedisDriverOptions): PoolDriver<RedisConnec
       ? urlId(address, 6379)
       : `${address.host ?? '127.0.0.1'}:${address.port ?? 6379}/${address.db ?? 0}`,
   );
-  const run = (connection: RedisConnection, command: string) => connection.query(command, [], { prepare: false });
+  const run = (connection: RedisConnection, command: string) =>
+    connection.query(command, [], { prepare: false });
   return {
     name: 'redis',
     nodes: list.nodes,
@@ -109,7 +110,8 @@ export function redisDriver(options: RedisDriverOptions): PoolDriver<RedisConnec
     begin: async (connection) => void (await run(connection, 'MULTI')),
     commit: async (connection) => {
       // EXEC answers null when a WATCHed key changed: the transaction did not run.
-      if ((await run(connection, 'EXEC')) === null) throw new Error('redis: EXEC aborted (a WATCHed key changed)');
+      if ((await run(connection, 'EXEC')) === null)
+        throw new Error('redis: EXEC aborted (a WATCHed key changed)');
     },
     rollback: async (connection) => void (await run(connection, 'DISCARD')),
     inspect: async (connection) => redisNodeState(await replication(connection)),

@@ -6,7 +6,13 @@ export type NodeHealth = 'up' | 'down' | 'lagging';
 
 export type NodePoolOptions = Pick<
   ResourcePoolOptions<unknown>,
-  'min' | 'max' | 'acquireTimeoutMs' | 'idleTimeoutMs' | 'maxLifetimeMs' | 'validateAfterIdleMs' | 'leakDetectionMs'
+  | 'min'
+  | 'max'
+  | 'acquireTimeoutMs'
+  | 'idleTimeoutMs'
+  | 'maxLifetimeMs'
+  | 'validateAfterIdleMs'
+  | 'leakDetectionMs'
 >;
 
 /** One server of the cluster: its own resource pool plus what the health checks learned. */
@@ -24,7 +30,13 @@ export class PoolNode<Conn extends DriverConnection> {
   monitor: Conn | undefined;
   checking: Promise<void> | undefined;
 
-  constructor(driver: PoolDriver<Conn>, config: NodeConfig, applicationName: string, options: NodePoolOptions, logger: Logger) {
+  constructor(
+    driver: PoolDriver<Conn>,
+    config: NodeConfig,
+    applicationName: string,
+    options: NodePoolOptions,
+    logger: Logger,
+  ) {
     this.id = config.id;
     this.config = config;
     this.role = config.role;

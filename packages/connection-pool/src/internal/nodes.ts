@@ -19,8 +19,15 @@ export function buildNodes<A>(
   replicas: readonly A[] | undefined,
   idOf: (address: A) => string,
 ): NodeList<A> {
-  const candidates = Array.isArray(primary) ? (primary as readonly A[]) : primary === undefined ? [] : [primary as A];
-  invariant(candidates.length > 0, `${driver}: primary is required (a connection URL or options, or a list of candidates)`);
+  const candidates = Array.isArray(primary)
+    ? (primary as readonly A[])
+    : primary === undefined
+      ? []
+      : [primary as A];
+  invariant(
+    candidates.length > 0,
+    `${driver}: primary is required (a connection URL or options, or a list of candidates)`,
+  );
   invariant(replicas === undefined || Array.isArray(replicas), `${driver}: replicas must be an array`);
   const nodes: NodeConfig[] = [];
   const byId = new Map<string, A>();
@@ -33,7 +40,7 @@ export function buildNodes<A>(
     byId.set(id, address);
     nodes.push({ id, role, candidate, weight });
   };
-  candidates.forEach((address, i) => add(address, i === 0 ? 'primary' : 'replica', true));
+  for (const [i, address] of candidates.entries()) add(address, i === 0 ? 'primary' : 'replica', true);
   for (const address of replicas ?? []) add(address, 'replica', false);
   return {
     nodes,
@@ -58,7 +65,11 @@ export function urlId(url: string, defaultPort: number): string {
 }
 
 /** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passed. */
-export async function pollUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 5): Promise<boolean> {
+export async function pollUntil(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 5,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;
