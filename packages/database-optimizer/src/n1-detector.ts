@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { findSourceMap } from 'node:module';
 import { invariant, type Logger, noopLogger } from '@noa/core';
 import { type FingerprintOptions, type QueryShape, queryShape } from './fingerprint.js';
 import { isParserLoaded, loadParser } from './internal/parsers.js';
@@ -38,18 +39,25 @@ export interface N1DetectorOptions {
 /** A query issued inside a scope, captured synchronously at call time. */
 export interface N1Capture {
   scope: N1Scope;
-  holder: { stack?: string };
+  holder: { stack?: unknown };
+}
+
+interface Frame {
+  fn: string;
+  file: string;
+  line: number;
+  column: number;
 }
 
 interface SiteBucket {
-  frames: string[];
+  frames: Frame[];
   instances: Set<string>;
   shape: QueryShape;
 }
 
 interface FingerprintBucket {
   /** Captures whose stacks are not formatted yet: most statements run once per scope. */
-  pending: { holder: { stack?: string }; instance: string }[];
+  pending: { holder: { stack?: unknown }; instance: string }[];
   sites: Map<string, SiteBucket>;
   shape: QueryShape;
 }
@@ -82,19 +90,54 @@ export interface FastifyLike {
   addHook(name: string, hook: (...args: any[]) => void): unknown;
 }
 
-const OWN_FRAMES =
-  /[\\/](database-optimizer[\\/](src|dist)|node_modules)[\\/]|node:|\(internal[\\/]|<anonymous>/;
+const OWN_FILES = /[\\/](database-optimizer[\\/](src|dist)|node_modules)[\\/]|^node:|^internal[\\/]/;
+const structured = (_error: Error, sites: NodeJS.CallSite[]) => sites;
 
-function userFrames(stack: string | undefined, depth: number): string[] {
-  if (!stack) return [];
-  const frames: string[] = [];
-  for (const line of stack.split('\n')) {
-    const trimmed = line.trim();
-    if (!trimmed.startsWith('at ') || OWN_FRAMES.test(trimmed)) continue;
-    frames.push(trimmed.slice(3).replace(/^async /, ''));
+/**
+ * Your code's frames, innermost first. The stack is read as V8's structured call sites through a
+ * temporary `prepareStackTrace`: formatting it as text (with source maps) costs several times more.
+ */
+function userFrames(holder: { stack?: unknown }, depth: number): Frame[] {
+  const previous = Error.prepareStackTrace;
+  Error.prepareStackTrace = structured;
+  let sites: unknown;
+  try {
+    sites = holder.stack;
+  } finally {
+    Error.prepareStackTrace = previous;
+  }
+  const frames: Frame[] = [];
+  if (!Array.isArray(sites)) return frames;
+  for (const site of sites as NodeJS.CallSite[]) {
+    const file = site.getFileName();
+    if (!file || OWN_FILES.test(file)) continue;
+    frames.push({
+      fn: site.getFunctionName() ?? '<anonymous>',
+      file,
+      line: site.getLineNumber() ?? 0,
+      column: site.getColumnNumber() ?? 0,
+    });
     if (frames.length >= depth) break;
   }
   return frames;
+}
+
+/** `fn (file:line:column)`, in your source's coordinates when the process has its source maps. */
+function formatFrame(frame: Frame): string {
+  let { file, line, column } = frame;
+  try {
+    const entry = findSourceMap(file)?.findEntry(line - 1, column - 1) as
+      | { originalSource?: string; originalLine?: number; originalColumn?: number }
+      | undefined;
+    if (entry?.originalSource) {
+      file = entry.originalSource;
+      line = (entry.originalLine ?? 0) + 1;
+      column = (entry.originalColumn ?? 0) + 1;
+    }
+  } catch {
+    // No source map: the generated position is the real one.
+  }
+  return `${frame.fn} (${file}:${line}:${column})`;
 }
 
 const instanceKey = (sql: string, params?: readonly unknown[]) => {
@@ -128,17 +171,18 @@ export function createN1Detector(options: N1DetectorOptions = {}): N1Detector {
 
   const newScope = (label: string): N1Scope => ({ label, byFingerprint: new Map(), ended: false });
 
-  function addToSite(bucket: FingerprintBucket, holder: { stack?: string }, instance: string) {
-    const frames = userFrames(holder.stack, depth);
+  function addToSite(bucket: FingerprintBucket, holder: { stack?: unknown }, instance: string) {
+    const frames = userFrames(holder, depth);
     // A loop's first iteration runs synchronously and later ones resume after an await: V8 then
     // points the outer frames at the await instead of the call, on the same line. Lines decide.
-    const key = frames.map((f) => f.replace(/:\d+\)?$/, '')).join('\n');
+    const key = frames.map((f) => `${f.fn} ${f.file}:${f.line}`).join('\n');
     let site = bucket.sites.get(key);
     if (!site) {
       site = { frames, instances: new Set(), shape: bucket.shape };
       bucket.sites.set(key, site);
     }
-    site.instances.add(instance);
+    // Bounded: a unit of work that runs away must not grow this set without end.
+    if (site.instances.size < 10_000) site.instances.add(instance);
   }
 
   function end(scope: N1Scope) {
@@ -148,13 +192,14 @@ export function createN1Detector(options: N1DetectorOptions = {}): N1Detector {
       for (const site of bucket.sites.values()) {
         if (site.instances.size < threshold) continue;
         detections++;
+        const stack = site.frames.map(formatFrame);
         const report: N1Report = {
           scope: scope.label,
           fingerprint: fp,
           sql: site.shape.normalized,
           count: site.instances.size,
-          callSite: site.frames[0]?.replace(/^.*\((.*)\)$/, '$1') ?? 'unknown',
-          stack: site.frames,
+          callSite: stack[0]?.replace(/^.*\((.*)\)$/, '$1') ?? 'unknown',
+          stack,
         };
         logger.warn({ n1: report }, `N+1 query: ${report.count}× ${report.sql} at ${report.callSite}`);
         try {
@@ -170,9 +215,9 @@ export function createN1Detector(options: N1DetectorOptions = {}): N1Detector {
   function capture(): N1Capture | undefined {
     const scope = als.getStore();
     if (!scope || scope.ended) return undefined;
-    const holder: { stack?: string } = {};
+    const holder: { stack?: unknown } = {};
     const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = depth + 12;
+    Error.stackTraceLimit = depth + 10;
     // Formatting the stack is the expensive part; V8 does it lazily when `.stack` is first read.
     Error.captureStackTrace(holder, capture);
     Error.stackTraceLimit = limit;

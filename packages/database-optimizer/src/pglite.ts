@@ -24,6 +24,8 @@ export async function pgliteAdapter(options: PgliteAdapterOptions = {}): Promise
   const owned = !options.db;
   const db = options.db ?? new (await import('@electric-sql/pglite')).PGlite();
   await db.waitReady;
+  // PGlite ships with enable_seqscan off; plans of an instance we own should look like a server's.
+  if (owned) await db.query('SET enable_seqscan = on');
   const adapter = postgresAdapter({ pool: db, proof: 'rollback' });
   const close = async () => {
     if (owned && !db.closed) await db.close();

@@ -278,7 +278,12 @@ export function postgresAdapter(options: PostgresAdapterOptions): QueryAdapter &
       const proof = await advisor.proof();
       const client = isPool(db) ? await db.connect() : undefined;
       const session: PgQueryable = client ?? db;
-      if (proof === 'rollback') await session.query('BEGIN');
+      if (proof === 'rollback') {
+        await session.query('BEGIN');
+        // PGlite ships with enable_seqscan off, which adds a huge constant to every sequential
+        // scan's cost and would make any index look like a 100% win. Only for this transaction.
+        await session.query('SET LOCAL enable_seqscan = on');
+      }
       const handles = new Map<string, string>();
       let closed = false;
       const s: AdvisorSession = {

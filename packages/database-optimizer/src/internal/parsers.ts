@@ -17,11 +17,9 @@ export interface MysqlParser {
   sqlify(ast: unknown): string;
 }
 
-const load = (id: string): unknown => {
-  // `import.meta.url` is absent in the CJS build, where `require` exists already.
-  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
-  return req(id);
-};
+let requireHere: NodeRequire | undefined;
+// The CJS build gets `import.meta.url` from tsup's shims (see tsup.config.ts).
+const load = (id: string): unknown => (requireHere ??= createRequire(import.meta.url))(id);
 
 let pg: PgParser | undefined;
 let pgLoading: Promise<PgParser> | undefined;
