@@ -7,7 +7,7 @@
  * Run: pnpm --filter @noa/connection-pool bench (NOA_BENCH_QUICK=1 for a short run).
  */
 import { fileURLToPath } from 'node:url';
-import { type BenchTable, compare, isReachable, serviceUrl } from '@noa/testkit';
+import { type BenchTable, compare, isReachable, serviceUrl, writeBenchResults } from '@noa/testkit';
 import * as genericPool from 'generic-pool';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -68,57 +68,65 @@ for (const callers of [10, 100, 1000]) {
   await tarn.destroy();
 }
 
-// --- SELECT 1 on PostgreSQL ----------------------------------------------------------------------
-const postgresUrl = serviceUrl('postgres');
-if (await isReachable(postgresUrl)) {
-  const ours = createPool({
-    driver: postgresDriver({ primary: postgresUrl }),
-    max: 10,
-    applicationName: 'noa-bench',
-  });
-  const oursPrepared = createPool({
-    driver: postgresDriver({ primary: postgresUrl }),
-    max: 10,
-    prepare: true,
-    applicationName: 'noa-bench',
-  });
-  const peer = new pg.Pool({ connectionString: postgresUrl, max: 10 });
+// --- SELECT 1 on PostgreSQL and MariaDB --------------------------------------------------------
+interface Closable {
+  close?(): Promise<void>;
+  end?(): Promise<void>;
+}
+
+/** One SELECT 1 table: our pool (plain and prepared) beside the client's own pool. */
+async function select1(
+  server: string,
+  id: string,
+  tasks: Record<string, [Closable, () => Promise<unknown>]>,
+  baseline: string,
+): Promise<void> {
   const result = await compare(
-    'SELECT 1 on PostgreSQL, 32 in flight, 10 connections',
-    {
-      '@noa/connection-pool': () => ours.query('SELECT 1'),
-      '@noa/connection-pool (prepare)': () => oursPrepared.query('SELECT $1::int', [1]),
-      'pg.Pool': () => peer.query('SELECT 1'),
-    },
-    { id: 'pool-postgres-select1', baseline: 'pg.Pool', timeMs, rounds, concurrency: 32 },
+    `SELECT 1 on ${server}, 32 in flight, 10 connections`,
+    Object.fromEntries(Object.entries(tasks).map(([name, [, run]]) => [name, run])),
+    { id, baseline, timeMs, rounds: quick ? rounds : 7, concurrency: 32 },
   );
   tables.push(result.table);
-  await Promise.all([ours.close(), oursPrepared.close(), peer.end()]);
+  await Promise.all(Object.values(tasks).map(([pool]) => (pool.close ? pool.close() : pool.end?.())));
+}
+
+const postgresUrl = serviceUrl('postgres');
+if (await isReachable(postgresUrl)) {
+  const ours = createPool({ driver: postgresDriver({ primary: postgresUrl }), max: 10 });
+  const prepared = createPool({ driver: postgresDriver({ primary: postgresUrl }), max: 10, prepare: true });
+  const peer = new pg.Pool({ connectionString: postgresUrl, max: 10 });
+  await select1(
+    'PostgreSQL',
+    'pool-postgres-select1',
+    {
+      '@noa/connection-pool': [ours, () => ours.query('SELECT 1')],
+      '@noa/connection-pool (prepare)': [prepared, () => prepared.query('SELECT $1::int', [1])],
+      'pg.Pool': [peer, () => peer.query('SELECT 1')],
+    },
+    'pg.Pool',
+  );
 } else {
   console.log(`\nskipped: PostgreSQL is unreachable at ${postgresUrl} (scripts/services/up.sh)`);
 }
 
-// --- SELECT 1 on MariaDB -------------------------------------------------------------------------
 const mysqlUrl = serviceUrl('mysql');
 if (await isReachable(mysqlUrl)) {
   const ours = createPool({ driver: mysqlDriver({ primary: mysqlUrl }), max: 10 });
-  const oursPrepared = createPool({ driver: mysqlDriver({ primary: mysqlUrl }), max: 10, prepare: true });
+  const prepared = createPool({ driver: mysqlDriver({ primary: mysqlUrl }), max: 10, prepare: true });
   const peer = mysql.createPool({ uri: mysqlUrl, connectionLimit: 10 });
-  const result = await compare(
-    'SELECT 1 on MariaDB, 32 in flight, 10 connections',
+  await select1(
+    'MariaDB',
+    'pool-mariadb-select1',
     {
-      '@noa/connection-pool': () => ours.query('SELECT 1'),
-      '@noa/connection-pool (execute)': () => oursPrepared.query('SELECT ?', [1]),
-      'mysql2 pool': () => peer.query('SELECT 1'),
+      '@noa/connection-pool': [ours, () => ours.query('SELECT 1')],
+      '@noa/connection-pool (execute)': [prepared, () => prepared.query('SELECT ?', [1])],
+      'mysql2 pool': [peer, () => peer.query('SELECT 1')],
     },
-    { id: 'pool-mariadb-select1', baseline: 'mysql2 pool', timeMs, rounds, concurrency: 32 },
+    'mysql2 pool',
   );
-  tables.push(result.table);
-  await Promise.all([ours.close(), oursPrepared.close(), peer.end()]);
 } else {
   console.log(`\nskipped: MariaDB is unreachable at ${mysqlUrl} (scripts/services/up.sh)`);
 }
 
-const { writeBenchResults } = await import('@noa/testkit');
 const file = writeBenchResults(fileURLToPath(new URL('..', import.meta.url)), 'connection-pool', tables);
 console.log(`\nwrote ${file}`);

@@ -17,27 +17,14 @@ import type {
   NodeRole,
   PoolDriver,
 } from './driver.js';
-import { type NodeHealth, PoolNode } from './internal/node.js';
+import { type NodeHealth, type NodePoolOptions, PoolNode } from './internal/node.js';
 import { errorMessage, type Lease, type ResourcePoolStats } from './resource-pool.js';
 
 export type Consistency = 'eventual' | 'causal';
 
-export interface PoolOptions<D extends PoolDriver<any>> {
+/** Every resource-pool option applies per node; `maxLifetimeMs` defaults to 30 minutes here. */
+export interface PoolOptions<D extends PoolDriver<any>> extends NodePoolOptions {
   driver: D;
-  /** Connections kept open per node (default 0). */
-  min?: number;
-  /** Connections per node, busy or idle (default 10). */
-  max?: number;
-  /** How long an acquire waits for a connection (default 30 000). */
-  acquireTimeoutMs?: number;
-  /** Idle connections above `min` close after this long (default 30 000). */
-  idleTimeoutMs?: number;
-  /** Connections are replaced after this age (default 1 800 000; 0: never). */
-  maxLifetimeMs?: number;
-  /** Borrowing a connection idle this long pings it first (default 1 000). */
-  validateAfterIdleMs?: number;
-  /** A connection held longer than this is reported with the stack that acquired it (default 0: off). */
-  leakDetectionMs?: number;
   /** How reads pick among healthy replicas (default 'round-robin'). */
   balancer?: BalancerName | Balancer;
   /** Replicas lagging more than this (as the server reports it) leave the rotation until they catch up (default 10 000). */

@@ -137,7 +137,7 @@ describe.skipIf(!replicaUp)('PostgreSQL with a streaming replica (127.0.0.1:5433
   });
 
   it('measures real lag, takes the replica out of rotation, falls back to the primary and re-admits it', async () => {
-    const { pool } = open({ maxReplicationLagMs: 200 });
+    const { pool } = open({ maxReplicationLagMs: 500 });
     await pool.checkHealth();
     const events: string[] = [];
     pool.on('replica-lagging', () => events.push('lagging'));
@@ -152,7 +152,7 @@ describe.skipIf(!replicaUp)('PostgreSQL with a streaming replica (127.0.0.1:5433
         },
         { timeoutMs: 15_000, intervalMs: 100, message: 'the paused replica is reported lagging' },
       );
-      expect(pool.stats().nodes['127.0.0.1:5433/test']!.lagMs).toBeGreaterThan(200);
+      expect(pool.stats().nodes['127.0.0.1:5433/test']!.lagMs).toBeGreaterThan(500);
       expect(await port(pool, { role: 'read' })).toBe(5432);
       expect(pool.stats().fallbacks).toBeGreaterThanOrEqual(1);
     } finally {
@@ -165,12 +165,13 @@ describe.skipIf(!replicaUp)('PostgreSQL with a streaming replica (127.0.0.1:5433
       },
       { timeoutMs: 15_000, intervalMs: 100, message: 'the replica catches up' },
     );
-    expect(await port(pool, { role: 'read' })).toBe(5433);
-    expect(events).toEqual(['lagging', 'caught-up']);
+    // (a shared, loaded machine can make the replica lag for real again: retry the read a little)
+    await waitUntil(async () => (await port(pool, { role: 'read' })) === 5433, { timeoutMs: 10_000 });
+    expect(events.slice(0, 2)).toEqual(['lagging', 'caught-up']);
   });
 
   it('causal reads see the write: wait for the replica LSN, or fall back to the primary', async () => {
-    const { pool } = open({ causalWaitMs: 300, maxReplicationLagMs: 60_000 });
+    const { pool } = open({ causalWaitMs: 2_000, maxReplicationLagMs: 60_000 });
     await pool.checkHealth();
     const read = (key: string, consistency: 'eventual' | 'causal') =>
       pool

@@ -1,6 +1,7 @@
 import { type ClientSession, type Document, MongoClient, type MongoClientOptions } from 'mongodb';
 import type { DriverConnection, NodeState, PoolDriver } from '../driver.js';
 import { buildNodes, pollUntil, urlId } from '../internal/nodes.js';
+import { WatchedConnection } from '../internal/watched-connection.js';
 import { offsetReached } from '../positions.js';
 
 export interface MongoDriverOptions {
@@ -19,24 +20,14 @@ export interface MongoDriverOptions {
 /** A database command (`{ find: 'users', filter: { ... } }`), optionally against another database. */
 export type MongoConnection = DriverConnection<Document, { database?: string }, Document, MongoClient>;
 
-class MongoPooledConnection implements MongoConnection {
-  #broken = false;
+class MongoPooledConnection extends WatchedConnection<MongoClient> implements MongoConnection {
   session: ClientSession | undefined;
   constructor(
-    readonly client: MongoClient,
+    client: MongoClient,
     private readonly database: string,
   ) {
     // With directConnection the client watches exactly one server: a failed heartbeat means it is gone.
-    client.on('serverHeartbeatFailed', () => {
-      this.#broken = true;
-    });
-    client.on('topologyClosed', () => {
-      this.#broken = true;
-    });
-  }
-
-  get broken(): boolean {
-    return this.#broken;
+    super(client, ['serverHeartbeatFailed', 'topologyClosed']);
   }
 
   async query(command: Document, params: { database?: string } | undefined): Promise<Document> {
@@ -45,7 +36,7 @@ class MongoPooledConnection implements MongoConnection {
         .db(params?.database ?? this.database)
         .command(command, this.session ? { session: this.session } : {});
     } catch (error) {
-      if (isNetworkError(error)) this.#broken = true;
+      if (isNetworkError(error)) this.markBroken();
       throw error;
     }
   }
@@ -55,7 +46,7 @@ class MongoPooledConnection implements MongoConnection {
   }
 
   async close(): Promise<void> {
-    this.#broken = true;
+    this.markBroken();
     await this.session?.endSession().catch(() => {});
     await this.client.close().catch(() => {});
   }
@@ -67,6 +58,19 @@ function isNetworkError(error: unknown): boolean {
 }
 
 const own = (connection: MongoConnection) => connection as MongoPooledConnection;
+
+async function endTransaction(
+  connection: MongoConnection,
+  how: 'commitTransaction' | 'abortTransaction',
+): Promise<void> {
+  const session = own(connection).session;
+  own(connection).session = undefined;
+  try {
+    await session?.[how]();
+  } finally {
+    await session?.endSession();
+  }
+}
 
 /** The 64-bit optime timestamp as a decimal string, comparable as an integer. */
 function opTime(hello: Document): string | undefined {
@@ -127,24 +131,8 @@ export function mongoDriver(options: MongoDriverOptions): PoolDriver<MongoConnec
       session.startTransaction();
       own(connection).session = session;
     },
-    async commit(connection) {
-      const session = own(connection).session;
-      own(connection).session = undefined;
-      try {
-        await session?.commitTransaction();
-      } finally {
-        await session?.endSession();
-      }
-    },
-    async rollback(connection) {
-      const session = own(connection).session;
-      own(connection).session = undefined;
-      try {
-        await session?.abortTransaction();
-      } finally {
-        await session?.endSession();
-      }
-    },
+    commit: (connection) => endTransaction(connection, 'commitTransaction'),
+    rollback: (connection) => endTransaction(connection, 'abortTransaction'),
     async inspect(connection) {
       const state = await hello(connection);
       let status: Document | undefined;

@@ -1,6 +1,13 @@
 import mysql from 'mysql2';
 import type { DriverConnection, NodeState, PoolDriver, SqlResult } from '../driver.js';
-import { buildNodes, type NodeAddress, urlId } from '../internal/nodes.js';
+import {
+  addressId,
+  addressOptions,
+  buildNodes,
+  type NodeAddress,
+  sqlTransactions,
+} from '../internal/nodes.js';
+import { WatchedConnection } from '../internal/watched-connection.js';
 import { mariaGtidReached } from '../positions.js';
 
 export interface MysqlDriverOptions {
@@ -32,21 +39,11 @@ function toResult(rows: unknown): SqlResult<any> {
  * trace per query, which costs more than the rest of the pool's work together; the pool's own leak
  * detection records where connections are acquired.)
  */
-class Mysql2Connection implements MysqlConnection {
-  #broken = false;
+class Mysql2Connection extends WatchedConnection<mysql.Connection> implements MysqlConnection {
   flavor: Flavor | undefined;
-  constructor(readonly client: mysql.Connection) {
-    // mysql2 emits 'error' for a fatal error on an idle connection; without a listener it would crash the process.
-    client.on('error', () => {
-      this.#broken = true;
-    });
-    client.on('end', () => {
-      this.#broken = true;
-    });
-  }
-
-  get broken(): boolean {
-    return this.#broken;
+  constructor(client: mysql.Connection) {
+    // mysql2 emits 'error' for a fatal error on an idle connection.
+    super(client, ['error', 'end']);
   }
 
   query(
@@ -57,7 +54,7 @@ class Mysql2Connection implements MysqlConnection {
     return new Promise((resolve, reject) => {
       const done = (error: (Error & { fatal?: boolean }) | null, rows: unknown) => {
         if (error) {
-          if (error.fatal) this.#broken = true;
+          if (error.fatal) this.markBroken();
           reject(error);
         } else {
           resolve(toResult(rows));
@@ -77,7 +74,7 @@ class Mysql2Connection implements MysqlConnection {
   }
 
   close(): Promise<void> {
-    this.#broken = true;
+    this.markBroken();
     return new Promise((resolve) => {
       this.client.end((error) => {
         if (error) this.client.destroy();
@@ -107,21 +104,13 @@ const own = (connection: MysqlConnection) => connection as Mysql2Connection;
 export function mysqlDriver(options: MysqlDriverOptions): PoolDriver<MysqlConnection> {
   const mysqlModule = options.mysql ?? mysql;
   const list = buildNodes('mysqlDriver', options?.primary, options?.replicas, (address) =>
-    typeof address === 'string'
-      ? urlId(address, 3306)
-      : address.uri
-        ? urlId(address.uri, 3306)
-        : `${address.host ?? 'localhost'}:${address.port ?? 3306}/${address.database ?? ''}`,
+    addressId(address, 3306, 'uri'),
   );
   return {
     name: 'mysql',
     nodes: list.nodes,
     async connect(nodeId, { applicationName }) {
-      const address = list.address(nodeId);
-      const config: mysql.ConnectionOptions =
-        typeof address === 'string'
-          ? { uri: address }
-          : ({ ...address, weight: undefined } as mysql.ConnectionOptions);
+      const config = addressOptions(list.address(nodeId), 'uri');
       const client = mysqlModule.createConnection({
         ...config,
         connectAttributes: { program_name: applicationName, ...config.connectAttributes },
@@ -135,9 +124,7 @@ export function mysqlDriver(options: MysqlDriverOptions): PoolDriver<MysqlConnec
       });
       return connection;
     },
-    begin: async (connection) => void (await run(connection, 'START TRANSACTION')),
-    commit: async (connection) => void (await run(connection, 'COMMIT')),
-    rollback: async (connection) => void (await run(connection, 'ROLLBACK')),
+    ...sqlTransactions(run, 'START TRANSACTION'),
     async inspect(connection): Promise<NodeState> {
       const flavor = await own(connection).detectFlavor();
       let status: Record<string, unknown> | undefined;

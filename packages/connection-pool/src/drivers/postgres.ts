@@ -1,6 +1,14 @@
 import pg from 'pg';
 import type { DriverConnection, NodeState, PoolDriver, SqlResult } from '../driver.js';
-import { buildNodes, type NodeAddress, pollUntil, urlId } from '../internal/nodes.js';
+import {
+  addressId,
+  addressOptions,
+  buildNodes,
+  type NodeAddress,
+  pollUntil,
+  sqlTransactions,
+} from '../internal/nodes.js';
+import { WatchedConnection } from '../internal/watched-connection.js';
 import { lsnReached } from '../positions.js';
 
 export interface PostgresDriverOptions {
@@ -18,25 +26,15 @@ export type PostgresConnection = DriverConnection<string, unknown[], SqlResult<a
 // Server errors that end the session: admin shutdown / terminate_backend, crash, connection exceptions.
 const fatalCode = /^(57P0[1-3]|08)/;
 
-class PgConnection implements PostgresConnection {
-  #broken = false;
+class PgConnection extends WatchedConnection<pg.Client> implements PostgresConnection {
   readonly #statements = new Map<string, string>();
   constructor(
-    readonly client: pg.Client,
+    client: pg.Client,
     private readonly cacheSize: number,
     private readonly DatabaseError: typeof pg.DatabaseError,
   ) {
-    // pg emits 'error' on an idle client whose server went away; without a listener it would crash the process.
-    client.on('error', () => {
-      this.#broken = true;
-    });
-    client.on('end', () => {
-      this.#broken = true;
-    });
-  }
-
-  get broken(): boolean {
-    return this.#broken;
+    // pg emits 'error' on an idle client whose server went away, then 'end'.
+    super(client, ['error', 'end']);
   }
 
   query(
@@ -52,7 +50,7 @@ class PgConnection implements PostgresConnection {
   }
 
   readonly #onError = (error: unknown): never => {
-    if (!(error instanceof this.DatabaseError) || fatalCode.test(String(error.code))) this.#broken = true;
+    if (!(error instanceof this.DatabaseError) || fatalCode.test(String(error.code))) this.markBroken();
     throw error;
   };
 
@@ -71,7 +69,7 @@ class PgConnection implements PostgresConnection {
   }
 
   async close(): Promise<void> {
-    this.#broken = true;
+    this.markBroken();
     await this.client.end().catch(() => {});
   }
 }
@@ -90,11 +88,7 @@ export function postgresDriver(options: PostgresDriverOptions): PoolDriver<Postg
   const pgModule = options.pg ?? pg;
   const cacheSize = options.statementCacheSize ?? 100;
   const list = buildNodes('postgresDriver', options?.primary, options?.replicas, (address) =>
-    typeof address === 'string'
-      ? urlId(address, 5432)
-      : address.connectionString
-        ? urlId(address.connectionString, 5432)
-        : `${address.host ?? 'localhost'}:${address.port ?? 5432}/${address.database ?? ''}`,
+    addressId(address, 5432, 'connectionString'),
   );
   const run = (connection: PostgresConnection, sql: string, params?: unknown[]) =>
     connection.query(sql, params, { prepare: false });
@@ -102,12 +96,10 @@ export function postgresDriver(options: PostgresDriverOptions): PoolDriver<Postg
     name: 'postgres',
     nodes: list.nodes,
     async connect(nodeId, { applicationName }) {
-      const address = list.address(nodeId);
-      const config: pg.ClientConfig =
-        typeof address === 'string'
-          ? { connectionString: address }
-          : ({ ...address, weight: undefined } as pg.ClientConfig);
-      const client = new pgModule.Client({ application_name: applicationName, ...config });
+      const client = new pgModule.Client({
+        application_name: applicationName,
+        ...addressOptions(list.address(nodeId), 'connectionString'),
+      });
       const connection = new PgConnection(client, cacheSize, pgModule.DatabaseError);
       try {
         await client.connect();
@@ -117,9 +109,7 @@ export function postgresDriver(options: PostgresDriverOptions): PoolDriver<Postg
       }
       return connection;
     },
-    begin: async (connection) => void (await run(connection, 'BEGIN')),
-    commit: async (connection) => void (await run(connection, 'COMMIT')),
-    rollback: async (connection) => void (await run(connection, 'ROLLBACK')),
+    ...sqlTransactions(run),
     async inspect(connection): Promise<NodeState> {
       const row = (await run(connection, inspectSql)).rows[0] as {
         recovery: boolean;

@@ -77,3 +77,37 @@ export async function pollUntil(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+interface HostOptions {
+  host?: string;
+  port?: number;
+  database?: string;
+}
+
+/** The id of a node written as a URL, or as client options holding a URL under `urlKey` or host/port/database. */
+export function addressId<O extends HostOptions>(
+  address: NodeAddress<O>,
+  defaultPort: number,
+  urlKey: keyof O,
+): string {
+  if (typeof address === 'string') return urlId(address, defaultPort);
+  const url = address[urlKey];
+  if (typeof url === 'string') return urlId(url, defaultPort);
+  return `${address.host ?? 'localhost'}:${address.port ?? defaultPort}/${address.database ?? ''}`;
+}
+
+/** Client options for a node: a URL goes under `urlKey`; options pass through without our `weight`. */
+export function addressOptions<O>(address: NodeAddress<O>, urlKey: keyof O): O {
+  if (typeof address === 'string') return { [urlKey]: address } as O;
+  const { weight: _weight, ...options } = address;
+  return options as O;
+}
+
+/** Transactions as plain SQL statements. */
+export function sqlTransactions<C>(run: (connection: C, sql: string) => Promise<unknown>, begin = 'BEGIN') {
+  return {
+    begin: async (connection: C) => void (await run(connection, begin)),
+    commit: async (connection: C) => void (await run(connection, 'COMMIT')),
+    rollback: async (connection: C) => void (await run(connection, 'ROLLBACK')),
+  };
+}
