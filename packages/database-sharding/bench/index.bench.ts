@@ -73,7 +73,9 @@ for (const n of [10, 100]) {
     id: `sharding-lookup-${n}`,
     timeMs,
     rounds,
-    notes: ['keys cycle through 100,000 distinct strings; hashring caches the last 5,000 lookups (its default)'],
+    notes: [
+      'keys cycle through 100,000 distinct strings; hashring caches the last 5,000 lookups (its default)',
+    ],
   });
   tables.push(result.table);
 }
@@ -113,11 +115,29 @@ for (const n of [10, 100]) {
     const removedIndex = name.startsWith('jump') ? n - 1 : Math.floor(n / 2);
     const without = shards.filter((_, i) => i !== removedIndex);
     const remove = movedFraction(base, shards, assign(make(without), without), without);
-    movementRows.push([name, String(n), pct(grow), pct(1 / (n + 1)), points(grow - 1 / (n + 1)), pct(remove), pct(1 / n), points(remove - 1 / n)]);
+    movementRows.push([
+      name,
+      String(n),
+      pct(grow),
+      pct(1 / (n + 1)),
+      points(grow - 1 / (n + 1)),
+      pct(remove),
+      pct(1 / n),
+      points(remove - 1 / n),
+    ]);
     if (name.startsWith('jump')) {
       const middle = shards.filter((_, i) => i !== Math.floor(n / 2));
       const removeMiddle = movedFraction(base, shards, assign(make(middle), middle), middle);
-      movementRows.push(['jump: remove a middle shard', String(n), '', '', '', pct(removeMiddle), pct(1 / n), points(removeMiddle - 1 / n)]);
+      movementRows.push([
+        'jump: remove a middle shard',
+        String(n),
+        '',
+        '',
+        '',
+        pct(removeMiddle),
+        pct(1 / n),
+        points(removeMiddle - 1 / n),
+      ]);
     }
   }
 }
@@ -126,7 +146,9 @@ const balance: BenchTable = {
   title: `Balance over ${KEYS.toLocaleString('en-US')} keys: coefficient of variation of keys per shard, and the fullest shard over the mean`,
   columns: ['algorithm', 'shards', 'CV', 'max/mean'],
   rows: balanceRows,
-  notes: [`goal: jump CV under 1%; a perfect random assignment has CV ≈ sqrt(n/keys) (${pct(Math.sqrt(10 / KEYS))} at 10, ${pct(Math.sqrt(100 / KEYS))} at 100 shards)`],
+  notes: [
+    `goal: jump CV under 1%; a perfect random assignment has CV ≈ sqrt(n/keys) (${pct(Math.sqrt(10 / KEYS))} at 10, ${pct(Math.sqrt(100 / KEYS))} at 100 shards)`,
+  ],
 };
 console.log(renderText(balance));
 tables.push(balance);
@@ -174,16 +196,26 @@ tables.push(summary);
 // --- cross-shard merge -------------------------------------------------------------------------------------
 const parts = shards10.map((shard, s) => ({
   shard,
-  rows: Array.from({ length: 50 }, (_, i) => ({ id: i * 10 + s, created_at: new Date(1_700_000_000_000 - (i * 10 + s) * 1000) })),
+  rows: Array.from({ length: 50 }, (_, i) => ({
+    id: i * 10 + s,
+    created_at: new Date(1_700_000_000_000 - (i * 10 + s) * 1000),
+  })),
 }));
-const orderBy = [{ column: 'created_at', direction: 'desc' as const }, { column: 'id', direction: 'desc' as const }];
+const orderBy = [
+  { column: 'created_at', direction: 'desc' as const },
+  { column: 'id', direction: 'desc' as const },
+];
 const naive = (a: Record<string, unknown>, b: Record<string, unknown>) =>
   (b.created_at as Date).getTime() - (a.created_at as Date).getTime() || (b.id as number) - (a.id as number);
 const merge = await compare(
   'Cross-shard ORDER BY created_at DESC LIMIT 50 over 10 shards × 50 rows',
   {
     'mergeShardRows (k-way merge, checks order)': () => mergeShardRows(parts, { orderBy, limit: 50 }),
-    'concat + sort + slice': () => parts.flatMap((p) => p.rows).sort(naive).slice(0, 50),
+    'concat + sort + slice': () =>
+      parts
+        .flatMap((p) => p.rows)
+        .sort(naive)
+        .slice(0, 50),
   },
   { id: 'sharding-merge', timeMs, rounds },
 );

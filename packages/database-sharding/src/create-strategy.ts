@@ -7,12 +7,14 @@ import { rangeStrategy } from './strategies/range.js';
 import { rendezvousStrategy } from './strategies/rendezvous.js';
 import type { ShardStrategy, StrategySpec } from './strategy.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: a strategy of any key and shard-list type
 export type AnyShardStrategy = ShardStrategy<any, any>;
 
 /** Rebuilds a strategy from its JSON form (`strategy.toSpec()`), as stored in the shard map. */
 export function createStrategy(spec: StrategySpec): AnyShardStrategy {
-  invariant(spec && typeof spec === 'object', `a strategy spec is an object with a type, got ${JSON.stringify(spec)}`);
+  invariant(
+    spec && typeof spec === 'object',
+    `a strategy spec is an object with a type, got ${JSON.stringify(spec)}`,
+  );
   switch (spec.type) {
     case 'hash':
       return hashStrategy(spec);

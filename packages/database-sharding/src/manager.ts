@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createSingleFlight, invariant, type Logger, NoaError, noopLogger, TypedEventEmitter } from '@noa/core';
+import {
+  createSingleFlight,
+  invariant,
+  type Logger,
+  NoaError,
+  noopLogger,
+  TypedEventEmitter,
+} from '@noa/core';
 import { type AnyShardStrategy, createStrategy } from './create-strategy.js';
 import { MIGRATIONS } from './internal/migrations.js';
 import { adaptPool, type PoolAdapter, runOn, type ShardPool, type SqlDialect } from './pool.js';
@@ -86,9 +93,15 @@ class Manager extends TypedEventEmitter<ShardManagerEvents> implements ShardMana
 
   constructor(options: ShardManagerOptions) {
     super();
-    invariant(options?.metadata, 'createShardManager needs `metadata`: the pool of the database holding the shard map');
+    invariant(
+      options?.metadata,
+      'createShardManager needs `metadata`: the pool of the database holding the shard map',
+    );
     this.name = options.name ?? 'default';
-    invariant(typeof this.name === 'string' && this.name.length > 0 && this.name.length <= 200, 'name must be 1 to 200 characters');
+    invariant(
+      typeof this.name === 'string' && this.name.length > 0 && this.name.length <= 200,
+      'name must be 1 to 200 characters',
+    );
     this.#db = adaptPool(options.metadata, options.dialect);
     this.#dialect = options.dialect ?? this.#db.dialect ?? 'postgres';
     this.#pollIntervalMs = options.pollIntervalMs ?? 5_000;
@@ -118,7 +131,10 @@ class Manager extends TypedEventEmitter<ShardManagerEvents> implements ShardMana
     for (const migration of MIGRATIONS) await this.#sql(migration.sql);
   }
 
-  async publish(strategy: AnyShardStrategy | StrategySpec, options: PublishOptions = {}): Promise<ShardMapSnapshot> {
+  async publish(
+    strategy: AnyShardStrategy | StrategySpec,
+    options: PublishOptions = {},
+  ): Promise<ShardMapSnapshot> {
     const spec = 'toSpec' in strategy ? strategy.toSpec() : strategy;
     const built = createStrategy(spec);
     const info = options.shardInfo ?? {};
@@ -147,16 +163,15 @@ class Manager extends TypedEventEmitter<ShardManagerEvents> implements ShardMana
       values,
     );
     try {
-      await this.#sql('INSERT INTO noa_shard_metadata (map_name, version, publish_id, strategy) VALUES ($1, $2, $3, $4)', [
-        this.name,
-        version,
-        publishId,
-        JSON.stringify(spec),
-      ]);
-    } catch (error) {
-      await this.#sql('DELETE FROM noa_shard_mapping WHERE map_name = $1 AND publish_id = $2', [this.name, publishId]).catch(
-        () => {},
+      await this.#sql(
+        'INSERT INTO noa_shard_metadata (map_name, version, publish_id, strategy) VALUES ($1, $2, $3, $4)',
+        [this.name, version, publishId, JSON.stringify(spec)],
       );
+    } catch (error) {
+      await this.#sql('DELETE FROM noa_shard_mapping WHERE map_name = $1 AND publish_id = $2', [
+        this.name,
+        publishId,
+      ]).catch(() => {});
       const code = (error as { code?: unknown; errno?: unknown }).code;
       if (code === '23505' || code === 'ER_DUP_ENTRY' || (error as { errno?: unknown }).errno === 1062) {
         throw new NoaError(
@@ -167,14 +182,20 @@ class Manager extends TypedEventEmitter<ShardManagerEvents> implements ShardMana
       }
       throw error;
     }
-    this.#logger.info({ map: this.name, version, type: spec.type, shards: built.shards.length }, 'shard map published');
+    this.#logger.info(
+      { map: this.name, version, type: spec.type, shards: built.shards.length },
+      'shard map published',
+    );
     const snapshot = await this.get(version);
     this.#adopt(snapshot);
     return snapshot;
   }
 
   async #latestVersion(): Promise<number> {
-    const rows = await this.#sql('SELECT MAX(version) AS version FROM noa_shard_metadata WHERE map_name = $1', [this.name]);
+    const rows = await this.#sql(
+      'SELECT MAX(version) AS version FROM noa_shard_metadata WHERE map_name = $1',
+      [this.name],
+    );
     const value = rows[0]?.version;
     return value === null || value === undefined ? 0 : Number(value);
   }
@@ -193,15 +214,27 @@ class Manager extends TypedEventEmitter<ShardManagerEvents> implements ShardMana
       [this.name, row.publish_id],
     );
     const shards: Record<string, ShardInfo> = {};
-    for (const m of mapping) shards[m.shard_id as string] = m.info ? (JSON.parse(m.info as string) as ShardInfo) : {};
+    for (const m of mapping)
+      shards[m.shard_id as string] = m.info ? (JSON.parse(m.info as string) as ShardInfo) : {};
     const missing = strategy.shards.filter((s) => !(s in shards));
     invariant(
       missing.length === 0,
       `shard map "${this.name}" version ${row.version} lacks mapping rows for ${missing.join(', ')}; the metadata tables were edited by hand`,
       'NOA_SHARDING_CORRUPT_SHARD_MAP',
     );
-    const publishedAt = row.published_at instanceof Date ? row.published_at : row.published_at ? new Date(String(row.published_at)) : undefined;
-    return Object.freeze({ version: Number(row.version), strategy, spec, shards: Object.freeze(shards), publishedAt });
+    const publishedAt =
+      row.published_at instanceof Date
+        ? row.published_at
+        : row.published_at
+          ? new Date(String(row.published_at))
+          : undefined;
+    return Object.freeze({
+      version: Number(row.version),
+      strategy,
+      spec,
+      shards: Object.freeze(shards),
+      publishedAt,
+    });
   }
 
   async get(version: number): Promise<ShardMapSnapshot> {
@@ -226,9 +259,10 @@ class Manager extends TypedEventEmitter<ShardManagerEvents> implements ShardMana
   }
 
   async versions(): Promise<{ version: number; publishedAt: Date | undefined }[]> {
-    const rows = await this.#sql('SELECT version, published_at FROM noa_shard_metadata WHERE map_name = $1 ORDER BY version', [
-      this.name,
-    ]);
+    const rows = await this.#sql(
+      'SELECT version, published_at FROM noa_shard_metadata WHERE map_name = $1 ORDER BY version',
+      [this.name],
+    );
     return rows.map((r) => ({
       version: Number(r.version),
       publishedAt: r.published_at instanceof Date ? r.published_at : undefined,
@@ -248,7 +282,10 @@ class Manager extends TypedEventEmitter<ShardManagerEvents> implements ShardMana
     const previous = this.#current;
     if (previous && previous.version >= snapshot.version) return;
     this.#current = snapshot;
-    this.#logger.info({ map: this.name, version: snapshot.version, previous: previous?.version }, 'shard map version loaded');
+    this.#logger.info(
+      { map: this.name, version: snapshot.version, previous: previous?.version },
+      'shard map version loaded',
+    );
     for (const watcher of this.#watchers) watcher(snapshot);
     this.emit('change', snapshot, previous);
   }
@@ -259,7 +296,10 @@ class Manager extends TypedEventEmitter<ShardManagerEvents> implements ShardMana
     if (!this.#timer) {
       this.#timer = setInterval(() => {
         this.refresh().catch((error) => {
-          this.#logger.warn({ map: this.name, err: error }, 'shard map check failed; keeping the current version');
+          this.#logger.warn(
+            { map: this.name, err: error },
+            'shard map check failed; keeping the current version',
+          );
           this.emit('error', error);
         });
       }, this.#pollIntervalMs);

@@ -49,9 +49,15 @@ type Comparator = (a: Row, b: Row) => number;
 
 function rowComparator(orderBy: readonly OrderByColumn[], numeric: ReadonlySet<string>): Comparator {
   const columns = orderBy.map((o) => {
-    invariant(typeof o?.column === 'string', `orderBy entries are { column, direction? }, got ${JSON.stringify(o)}`);
+    invariant(
+      typeof o?.column === 'string',
+      `orderBy entries are { column, direction? }, got ${JSON.stringify(o)}`,
+    );
     const descending = o.direction === 'desc';
-    invariant(o.direction === undefined || descending || o.direction === 'asc', `orderBy direction must be 'asc' or 'desc'`);
+    invariant(
+      o.direction === undefined || descending || o.direction === 'asc',
+      `orderBy direction must be 'asc' or 'desc'`,
+    );
     const nullsFirst = (o.nulls ?? (descending ? 'first' : 'last')) === 'first';
     const isNumeric = numeric.has(o.column);
     const compare = o.compare ?? ((a: unknown, b: unknown) => compareValues(a, b, isNumeric));
@@ -137,14 +143,20 @@ interface AggregatePlan {
   count?: string;
 }
 
-function planAggregates(aggregate: Readonly<Record<string, AggregateSpec>>): { plans: AggregatePlan[]; helpers: Set<string> } {
+function planAggregates(aggregate: Readonly<Record<string, AggregateSpec>>): {
+  plans: AggregatePlan[];
+  helpers: Set<string>;
+} {
   const plans: AggregatePlan[] = [];
   const helpers = new Set<string>();
   for (const [column, spec] of Object.entries(aggregate)) {
     if (spec === 'avg' || (typeof spec === 'object' && spec !== null && 'avg' in spec)) {
       const sum = spec === 'avg' ? `${column}_sum` : spec.avg.sum;
       const count = spec === 'avg' ? `${column}_count` : spec.avg.count;
-      invariant(typeof sum === 'string' && typeof count === 'string', `aggregate ${column}: { avg: { sum, count } } needs two column names`);
+      invariant(
+        typeof sum === 'string' && typeof count === 'string',
+        `aggregate ${column}: { avg: { sum, count } } needs two column names`,
+      );
       plans.push({ column, fn: 'avg', sum, count });
       if (spec === 'avg') {
         helpers.add(sum);
@@ -169,7 +181,11 @@ interface Group {
   counts: Map<string, unknown>;
 }
 
-function aggregateGroups(parts: readonly ShardPart[], options: MergeOptions, numeric: ReadonlySet<string>): Row[] {
+function aggregateGroups(
+  parts: readonly ShardPart[],
+  options: MergeOptions,
+  numeric: ReadonlySet<string>,
+): Row[] {
   const { plans, helpers } = planAggregates(options.aggregate ?? {});
   const groupBy = options.groupBy ?? [];
   const groups = new Map<string, Group>();
@@ -243,7 +259,10 @@ function validateWindow(options: MergeOptions): { offset: number; take: number }
   const offset = options.offset ?? 0;
   invariant(Number.isInteger(offset) && offset >= 0, `offset must be an integer >= 0, got ${offset}`);
   const limit = options.limit;
-  invariant(limit === undefined || (Number.isInteger(limit) && limit >= 0), `limit must be an integer >= 0, got ${limit}`);
+  invariant(
+    limit === undefined || (Number.isInteger(limit) && limit >= 0),
+    `limit must be an integer >= 0, got ${limit}`,
+  );
   return { offset, take: limit === undefined ? Number.POSITIVE_INFINITY : offset + limit };
 }
 
@@ -258,7 +277,10 @@ export function mergeShardRows<R = Row>(parts: readonly ShardPart[], options: Me
   const orderBy = options.orderBy ?? [];
   const compare = orderBy.length > 0 ? rowComparator(orderBy, numeric) : undefined;
   const grouped = options.aggregate !== undefined || (options.groupBy?.length ?? 0) > 0;
-  invariant(!options.having || grouped, 'having filters groups: use it with groupBy or aggregate (filter plain rows in the SQL)');
+  invariant(
+    !options.having || grouped,
+    'having filters groups: use it with groupBy or aggregate (filter plain rows in the SQL)',
+  );
   let rows: Row[];
   if (grouped) {
     rows = aggregateGroups(parts, options as MergeOptions, numeric);

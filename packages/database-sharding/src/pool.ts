@@ -39,7 +39,12 @@ export interface PoolAdapter {
 }
 
 /** Sends and reads in one call, for callers off the hot path. */
-export async function runOn(pool: PoolAdapter, sql: string, params: readonly unknown[] | undefined, role: ShardRole) {
+export async function runOn(
+  pool: PoolAdapter,
+  sql: string,
+  params: readonly unknown[] | undefined,
+  role: ShardRole,
+) {
   return pool.read(await pool.send(sql, params, role));
 }
 
@@ -53,7 +58,12 @@ const MYSQL_NUMERIC = new Set([0, 1, 2, 3, 4, 5, 8, 9, 246]);
 function numericColumns(fields: unknown, dialect: SqlDialect): Set<string> | undefined {
   if (!Array.isArray(fields)) return undefined;
   const out = new Set<string>();
-  for (const field of fields as { name?: string; dataTypeID?: number; columnType?: number; type?: number }[]) {
+  for (const field of fields as {
+    name?: string;
+    dataTypeID?: number;
+    columnType?: number;
+    type?: number;
+  }[]) {
     if (!field?.name) continue;
     const numeric =
       dialect === 'postgres'
@@ -84,7 +94,9 @@ function fromMysqlResult(result: unknown, types = true): ShardRows {
   const [first, fields] = result as [unknown, unknown];
   if (Array.isArray(first)) {
     const rows = first as Record<string, unknown>[];
-    return types ? { rows, rowCount: rows.length, numericColumns: numericColumns(fields, 'mysql') } : { rows, rowCount: rows.length };
+    return types
+      ? { rows, rowCount: rows.length, numericColumns: numericColumns(fields, 'mysql') }
+      : { rows, rowCount: rows.length };
   }
   const header = first as { affectedRows?: number } | undefined;
   return { rows: [], rowCount: header?.affectedRows ?? 0 };
@@ -110,11 +122,21 @@ export function adaptPool(pool: unknown, dialect?: SqlDialect): PoolAdapter {
   // mysql2's callback pool: use its promise wrapper.
   if (typeof p.promise === 'function' && typeof p.getConnection === 'function') {
     const promised = (p.promise as () => AnyPool)();
-    return { dialect: 'mysql', send: (sql, params) => promised.query(sql, params as unknown[]), read: fromMysqlResult, end };
+    return {
+      dialect: 'mysql',
+      send: (sql, params) => promised.query(sql, params as unknown[]),
+      read: fromMysqlResult,
+      end,
+    };
   }
   // mysql2's promise pool (it wraps the callback pool in `.pool`).
   if (typeof p.getConnection === 'function' && p.pool && typeof p.pool === 'object') {
-    return { dialect: 'mysql', send: (sql, params) => p.query(sql, params as unknown[]), read: fromMysqlResult, end };
+    return {
+      dialect: 'mysql',
+      send: (sql, params) => p.query(sql, params as unknown[]),
+      read: fromMysqlResult,
+      end,
+    };
   }
   // pg's Pool and Client and PGlite take (sql, values[, callback|options]): never pass a role to them.
   if ('idleCount' in p || typeof p.escapeIdentifier === 'function' || typeof p.waitReady === 'object') {
@@ -130,7 +152,8 @@ export function adaptPool(pool: unknown, dialect?: SqlDialect): PoolAdapter {
   return {
     dialect,
     send: (sql, params, role) => p.query(sql, params as unknown[], { role }),
-    read: (result, types) => (Array.isArray(result) ? fromMysqlResult(result, types) : fromRowsResult(result, assumed, types)),
+    read: (result, types) =>
+      Array.isArray(result) ? fromMysqlResult(result, types) : fromRowsResult(result, assumed, types),
     end,
   };
 }

@@ -12,11 +12,17 @@ import type { ShardKey } from './hash.js';
 import { mapLimit } from './internal/map-limit.js';
 import type { ShardInfo, ShardManager, ShardMapSnapshot } from './manager.js';
 import { type MergeOptions, mergeShardRows } from './merge.js';
-import { adaptPool, type PoolAdapter, type ShardRole, type ShardRows, type ShardTarget, type SqlDialect } from './pool.js';
+import {
+  adaptPool,
+  type PoolAdapter,
+  type ShardRole,
+  type ShardRows,
+  type ShardTarget,
+  type SqlDialect,
+} from './pool.js';
 import type { ShardStrategy } from './strategy.js';
 
 type Row = Record<string, unknown>;
-// biome-ignore lint/suspicious/noExplicitAny: the shard-list argument type differs per strategy
 type Strategy<K> = ShardStrategy<K, any>;
 
 export interface ShardRouterOptions<K = ShardKey> {
@@ -122,11 +128,25 @@ export interface ShardRouter<K = ShardKey> extends TypedEventEmitter<ShardRouter
   ready(): Promise<void>;
   shardFor(key: K): string;
   /** Runs `sql` on the shard that owns `shardKey`. A missing key is NOA_SHARDING_NO_SHARD_KEY. */
-  query<R = Row>(shardKey: K, sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<ShardQueryResult<R>>;
+  query<R = Row>(
+    shardKey: K,
+    sql: string,
+    params?: readonly unknown[],
+    options?: RouteOptions,
+  ): Promise<ShardQueryResult<R>>;
   /** Runs `sql` on one shard by id. */
-  queryShard<R = Row>(shard: string, sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<ShardQueryResult<R>>;
+  queryShard<R = Row>(
+    shard: string,
+    sql: string,
+    params?: readonly unknown[],
+    options?: RouteOptions,
+  ): Promise<ShardQueryResult<R>>;
   /** Runs `sql` on every shard (bounded concurrency) and merges the rows: see MergeOptions. */
-  queryAll<R = Row>(sql: string, params?: readonly unknown[], options?: QueryAllOptions<R>): Promise<QueryAllResult<R>>;
+  queryAll<R = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryAllOptions<R>,
+  ): Promise<QueryAllResult<R>>;
   /** Re-reads the shard map now (manager-backed routers). */
   reload(): Promise<void>;
   /** Waits for in-flight queries, stops following the manager and ends the pools the router created. */
@@ -156,15 +176,30 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
 
   constructor(options: ShardRouterOptions<K>) {
     super();
-    invariant(options && (options.strategy || options.manager), 'createShardRouter needs `strategy` or `manager`');
-    invariant(!(options.strategy && options.manager), 'give createShardRouter either `strategy` or `manager`, not both');
-    invariant(options.shards || options.connect, 'createShardRouter needs `shards` (pools by shard id) or `connect`');
+    invariant(
+      options && (options.strategy || options.manager),
+      'createShardRouter needs `strategy` or `manager`',
+    );
+    invariant(
+      !(options.strategy && options.manager),
+      'give createShardRouter either `strategy` or `manager`, not both',
+    );
+    invariant(
+      options.shards || options.connect,
+      'createShardRouter needs `shards` (pools by shard id) or `connect`',
+    );
     this.#targets = options.shards ?? {};
     this.#connect = options.connect;
     this.#concurrency = options.concurrency ?? 16;
-    invariant(Number.isInteger(this.#concurrency) && this.#concurrency >= 1, `concurrency must be an integer >= 1`);
+    invariant(
+      Number.isInteger(this.#concurrency) && this.#concurrency >= 1,
+      `concurrency must be an integer >= 1`,
+    );
     this.#timeoutMs = options.timeoutMs;
-    invariant(this.#timeoutMs === undefined || (Number.isFinite(this.#timeoutMs) && this.#timeoutMs > 0), 'timeoutMs must be > 0');
+    invariant(
+      this.#timeoutMs === undefined || (Number.isFinite(this.#timeoutMs) && this.#timeoutMs > 0),
+      'timeoutMs must be > 0',
+    );
     this.#dialect = options.dialect;
     this.#logger = options.logger ?? noopLogger;
     this.#queries = (options.metrics ?? noopMetrics).counter({
@@ -172,7 +207,8 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
       help: 'Queries sent to shards, by shard and outcome',
       labelNames: ['shard', 'outcome'],
     });
-    for (const [id, target] of Object.entries(this.#targets)) this.#pools.set(id, this.#adapt(id, target, false));
+    for (const [id, target] of Object.entries(this.#targets))
+      this.#pools.set(id, this.#adapt(id, target, false));
     this.#manager = options.manager;
     if (options.strategy) {
       this.#checkServable(options.strategy, undefined);
@@ -198,9 +234,17 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
     invariant(target && typeof target === 'object', `shard "${id}": pass a pool or { primary, replicas }`);
     const split = 'primary' in target && typeof (target as { query?: unknown }).query !== 'function';
     const primary = adaptPool(split ? (target as { primary: unknown }).primary : target, this.#dialect);
-    const replicas = split ? ((target as { replicas?: readonly unknown[] }).replicas ?? []).map((r) => adaptPool(r, this.#dialect)) : [];
+    const replicas = split
+      ? ((target as { replicas?: readonly unknown[] }).replicas ?? []).map((r) => adaptPool(r, this.#dialect))
+      : [];
     if (owned) this.#owned.push(primary, ...replicas);
-    return { primary, replicas, next: 0, ok: { shard: id, outcome: 'ok' }, failed: { shard: id, outcome: 'error' } };
+    return {
+      primary,
+      replicas,
+      next: 0,
+      ok: { shard: id, outcome: 'ok' },
+      failed: { shard: id, outcome: 'error' },
+    };
   }
 
   /** Throws unless every shard of the strategy has pools or can get them through `connect`. */
@@ -217,7 +261,8 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
       return;
     }
     for (const shard of strategy.shards) {
-      if (!this.#pools.has(shard)) this.#pools.set(shard, this.#adapt(shard, connect(shard, snapshot?.shards[shard] ?? {}), true));
+      if (!this.#pools.has(shard))
+        this.#pools.set(shard, this.#adapt(shard, connect(shard, snapshot?.shards[shard] ?? {}), true));
     }
   }
 
@@ -229,11 +274,17 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
       this.#checkServable(strategy, snapshot);
       this.#strategy = strategy;
       this.#version = snapshot.version;
-      this.#logger.info({ version: snapshot.version, shards: strategy.shards.length }, 'shard router switched map version');
+      this.#logger.info(
+        { version: snapshot.version, shards: strategy.shards.length },
+        'shard router switched map version',
+      );
       this.emit('reload', snapshot.version);
       return undefined;
     } catch (error) {
-      this.#logger.error({ version: snapshot.version, err: error }, 'shard map version cannot be served; keeping the current one');
+      this.#logger.error(
+        { version: snapshot.version, err: error },
+        'shard map version cannot be served; keeping the current one',
+      );
       this.emit('error', error);
       return error;
     }
@@ -260,14 +311,22 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
 
   #current(): Strategy<K> {
     if (this.#strategy) return this.#strategy;
-    throw new NoaError('NOA_SHARDING_NOT_READY', 'The shard map is not loaded yet; await router.ready() first.');
+    throw new NoaError(
+      'NOA_SHARDING_NOT_READY',
+      'The shard map is not loaded yet; await router.ready() first.',
+    );
   }
 
   shardFor(key: K): string {
     return this.#current().shardFor(key);
   }
 
-  query<R = Row>(shardKey: K, sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<ShardQueryResult<R>> {
+  query<R = Row>(
+    shardKey: K,
+    sql: string,
+    params?: readonly unknown[],
+    options?: RouteOptions,
+  ): Promise<ShardQueryResult<R>> {
     // Not async: the routing step stays synchronous and adds no promise of its own.
     try {
       this.#assertOpen();
@@ -278,14 +337,20 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
         );
       }
       const role = options?.role ?? 'write';
-      if (!this.#strategy) return this.ready().then(() => this.#one<R>(this.#current().shardFor(shardKey), sql, params, role));
+      if (!this.#strategy)
+        return this.ready().then(() => this.#one<R>(this.#current().shardFor(shardKey), sql, params, role));
       return this.#one<R>(this.#strategy.shardFor(shardKey), sql, params, role);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  queryShard<R = Row>(shard: string, sql: string, params?: readonly unknown[], options?: RouteOptions): Promise<ShardQueryResult<R>> {
+  queryShard<R = Row>(
+    shard: string,
+    sql: string,
+    params?: readonly unknown[],
+    options?: RouteOptions,
+  ): Promise<ShardQueryResult<R>> {
     try {
       this.#assertOpen();
       return this.#one<R>(shard, sql, params, options?.role ?? 'write');
@@ -294,14 +359,23 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
     }
   }
 
-  async queryAll<R = Row>(sql: string, params?: readonly unknown[], options: QueryAllOptions<R> = {}): Promise<QueryAllResult<R>> {
+  async queryAll<R = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    options: QueryAllOptions<R> = {},
+  ): Promise<QueryAllResult<R>> {
     this.#assertOpen();
     if (!this.#strategy) await this.ready();
     const shards = [...(options.shards ?? this.#current().shards)];
     const concurrency = options.concurrency ?? this.#concurrency;
     invariant(Number.isInteger(concurrency) && concurrency >= 1, 'concurrency must be an integer >= 1');
     const role = options.role ?? 'write';
-    const settled = await mapLimit(shards, concurrency, (shard) => this.#execute(shard, sql, params, role, true), !options.allowPartial);
+    const settled = await mapLimit(
+      shards,
+      concurrency,
+      (shard) => this.#execute(shard, sql, params, role, true),
+      !options.allowPartial,
+    );
     const failures: ShardFailure[] = [];
     const parts: (ShardRows & { shard: string })[] = [];
     settled.forEach((result, i) => {
@@ -326,7 +400,12 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
     throw new NoaError('NOA_SHARDING_UNKNOWN_SHARD', `No pool for shard "${shard}"; add it to \`shards\`.`);
   }
 
-  #one<R>(shard: string, sql: string, params: readonly unknown[] | undefined, role: ShardRole): Promise<ShardQueryResult<R>> {
+  #one<R>(
+    shard: string,
+    sql: string,
+    params: readonly unknown[] | undefined,
+    role: ShardRole,
+  ): Promise<ShardQueryResult<R>> {
     return this.#execute(shard, sql, params, role, false) as Promise<ShardQueryResult<R> & ShardRows>;
   }
 
@@ -344,7 +423,10 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
     invariant(typeof sql === 'string' && sql.length > 0, 'sql must be a non-empty string');
     invariant(params === undefined || Array.isArray(params), 'params must be an array');
     const pools = this.#pool(shard);
-    let pool = role === 'read' && pools.replicas.length > 0 ? pools.replicas[pools.next++ % pools.replicas.length]! : pools.primary;
+    let pool =
+      role === 'read' && pools.replicas.length > 0
+        ? pools.replicas[pools.next++ % pools.replicas.length]!
+        : pools.primary;
     this.#active++;
     try {
       for (;;) {

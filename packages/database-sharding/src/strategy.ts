@@ -81,7 +81,10 @@ export function validateShards(shards: unknown, what = 'shards'): readonly strin
     Array.isArray(shards) && shards.length > 0,
     `${what} must be a non-empty array of shard ids, got ${JSON.stringify(shards)}`,
   );
-  invariant(shards.length <= MAX_SHARDS, `${what} has ${shards.length} shards; at most ${MAX_SHARDS} are supported`);
+  invariant(
+    shards.length <= MAX_SHARDS,
+    `${what} has ${shards.length} shards; at most ${MAX_SHARDS} are supported`,
+  );
   const seen = new Set<string>();
   for (const shard of shards) {
     invariant(

@@ -62,7 +62,12 @@ function normalize(rows: Row[], approx: string[] = []): Row[] {
         .filter(([k]) => !approx.includes(k))
         .map(([k, v]) => {
           if (v instanceof Date) return [k, v.toISOString()];
-          if (typeof v === 'bigint' || typeof v === 'number' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v))) return [k, Number(v)];
+          if (
+            typeof v === 'bigint' ||
+            typeof v === 'number' ||
+            (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v))
+          )
+            return [k, Number(v)];
           return [k, v];
         }),
     ),
@@ -83,12 +88,18 @@ function expectAverages(merged: Row[], expected: Row[], approx: string[]) {
         continue;
       }
       const decimals = String(want).split('.')[1]?.length ?? 0;
-      expect(Math.abs(Number(got) - Number(want))).toBeLessThanOrEqual(0.5 * 10 ** -Math.min(decimals, 12) + 1e-12 * Math.abs(Number(want)));
+      expect(Math.abs(Number(got) - Number(want))).toBeLessThanOrEqual(
+        0.5 * 10 ** -Math.min(decimals, 12) + 1e-12 * Math.abs(Number(want)),
+      );
     }
   });
 }
 
-export function crossShardContract(name: string, setup: () => Promise<ShardBackend>, options: { skip?: boolean } = {}) {
+export function crossShardContract(
+  name: string,
+  setup: () => Promise<ShardBackend>,
+  options: { skip?: boolean } = {},
+) {
   describe.skipIf(options.skip)(`cross-shard queries match one database: ${name}`, () => {
     let backend: ShardBackend;
     let router: ShardRouter;
@@ -99,8 +110,14 @@ export function crossShardContract(name: string, setup: () => Promise<ShardBacke
     beforeAll(async () => {
       backend = await setup();
       const shardIds = Object.keys(backend.shards);
-      router = createShardRouter({ strategy: jumpHashStrategy({ shards: shardIds }), shards: backend.shards as never });
-      reference = createShardRouter({ strategy: jumpHashStrategy({ shards: ['ref'] }), shards: { ref: backend.reference as never } });
+      router = createShardRouter({
+        strategy: jumpHashStrategy({ shards: shardIds }),
+        shards: backend.shards as never,
+      });
+      reference = createShardRouter({
+        strategy: jumpHashStrategy({ shards: ['ref'] }),
+        shards: { ref: backend.reference as never },
+      });
       const ddl =
         backend.dialect === 'mysql'
           ? 'CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(16) COLLATE utf8mb4_bin NOT NULL, status VARCHAR(16) COLLATE utf8mb4_bin NOT NULL, price DECIMAL(10,2) NULL, qty INT NOT NULL, created_at DATETIME(3) NOT NULL)'
@@ -114,7 +131,10 @@ export function crossShardContract(name: string, setup: () => Promise<ShardBacke
           values.push(r.id, r.customer, r.status, r.price, r.qty, r.created_at);
           return `(${[1, 2, 3, 4, 5, 6].map((k) => p(n + k)).join(', ')})`;
         });
-        return { sql: `INSERT INTO orders (id, customer, status, price, qty, created_at) VALUES ${tuples.join(', ')}`, values };
+        return {
+          sql: `INSERT INTO orders (id, customer, status, price, qty, created_at) VALUES ${tuples.join(', ')}`,
+          values,
+        };
       };
       // A few rows one by one through query(key, …), the rest in one batch per shard.
       for (const row of data.slice(0, 12)) {
@@ -136,7 +156,13 @@ export function crossShardContract(name: string, setup: () => Promise<ShardBacke
       await backend?.close();
     });
 
-    async function compare(shardSql: string, referenceSql: string, options: QueryAllOptions, params: unknown[] = [], approx: string[] = []) {
+    async function compare(
+      shardSql: string,
+      referenceSql: string,
+      options: QueryAllOptions,
+      params: unknown[] = [],
+      approx: string[] = [],
+    ) {
       const merged = await router.queryAll(shardSql, params, options);
       const expected = await reference.queryShard('ref', referenceSql, params);
       expect(merged.partial).toBe(false);
@@ -158,10 +184,16 @@ export function crossShardContract(name: string, setup: () => Promise<ShardBacke
 
     it('query(key) reads one row from its shard', async () => {
       const row = data[100]!;
-      const { rows, shard } = await router.query(row.id, `SELECT id, customer FROM orders WHERE id = ${p(1)}`, [row.id]);
+      const { rows, shard } = await router.query(
+        row.id,
+        `SELECT id, customer FROM orders WHERE id = ${p(1)}`,
+        [row.id],
+      );
       expect(shard).toBe(router.shardFor(row.id));
       expect(normalize(rows)).toEqual([{ id: row.id, customer: row.customer }]);
-      await expect(router.query(undefined as never, 'SELECT 1')).rejects.toMatchObject({ code: 'NOA_SHARDING_NO_SHARD_KEY' });
+      await expect(router.query(undefined as never, 'SELECT 1')).rejects.toMatchObject({
+        code: 'NOA_SHARDING_NO_SHARD_KEY',
+      });
     });
 
     it('ORDER BY … LIMIT (k-way merge), newest first', async () => {
@@ -187,7 +219,10 @@ export function crossShardContract(name: string, setup: () => Promise<ShardBacke
 
     it('ORDER BY text with a binary collation, filtered with parameters', async () => {
       const sql = `SELECT customer, id FROM orders WHERE status = ${p(1)} AND qty >= ${p(2)} ORDER BY customer, id LIMIT 40`;
-      await compare(sql, sql, { orderBy: [{ column: 'customer' }, { column: 'id' }], limit: 40 }, ['paid', 3]);
+      await compare(sql, sql, { orderBy: [{ column: 'customer' }, { column: 'id' }], limit: 40 }, [
+        'paid',
+        3,
+      ]);
     });
 
     it('COUNT / SUM / MIN / MAX / AVG over every shard (AVG from SUM and COUNT)', async () => {
@@ -231,20 +266,31 @@ export function crossShardContract(name: string, setup: () => Promise<ShardBacke
     });
 
     it('runs at most `concurrency` shards at once and still merges every shard', async () => {
-      const result = await router.queryAll('SELECT COUNT(*) AS n FROM orders', [], { aggregate: { n: 'count' }, concurrency: 1 });
+      const result = await router.queryAll('SELECT COUNT(*) AS n FROM orders', [], {
+        aggregate: { n: 'count' },
+        concurrency: 1,
+      });
       expect(Number(result.rows[0]!.n)).toBe(ROWS);
       expect(result.shards).toEqual(Object.keys(backend.shards));
     });
 
     it('a failing shard fails the call naming it, unless allowPartial', async () => {
       const shards = { ...backend.shards, broken: backend.broken };
-      const withBroken = createShardRouter({ strategy: rendezvousStrategy({ shards: Object.keys(shards) }), shards: shards as never });
+      const withBroken = createShardRouter({
+        strategy: rendezvousStrategy({ shards: Object.keys(shards) }),
+        shards: shards as never,
+      });
       try {
-        const error = await withBroken.queryAll('SELECT COUNT(*) AS n FROM orders', [], { aggregate: { n: 'count' } }).catch((e) => e);
+        const error = await withBroken
+          .queryAll('SELECT COUNT(*) AS n FROM orders', [], { aggregate: { n: 'count' } })
+          .catch((e) => e);
         expect(error).toBeInstanceOf(ShardQueryError);
         expect(error).toMatchObject({ code: 'NOA_SHARDING_SHARD_FAILED', shard: 'broken' });
         expect(error.message).toContain('"broken"');
-        const partial = await withBroken.queryAll('SELECT COUNT(*) AS n FROM orders', [], { aggregate: { n: 'count' }, allowPartial: true });
+        const partial = await withBroken.queryAll('SELECT COUNT(*) AS n FROM orders', [], {
+          aggregate: { n: 'count' },
+          allowPartial: true,
+        });
         expect(partial.partial).toBe(true);
         expect(partial.failures.map((f) => f.shard)).toEqual(['broken']);
         expect(Number(partial.rows[0]!.n)).toBe(ROWS);
@@ -256,7 +302,15 @@ export function crossShardContract(name: string, setup: () => Promise<ShardBacke
 }
 
 /** The shard-map contract: versions in a metadata database, routers that follow them. */
-export function shardMapContract(name: string, setup: () => Promise<{ metadata: ShardPool | object; shards: Record<string, ShardPool | object>; close(): Promise<void> }>, options: { skip?: boolean } = {}) {
+export function shardMapContract(
+  name: string,
+  setup: () => Promise<{
+    metadata: ShardPool | object;
+    shards: Record<string, ShardPool | object>;
+    close(): Promise<void>;
+  }>,
+  options: { skip?: boolean } = {},
+) {
   describe.skipIf(options.skip)(`shard map in a metadata database: ${name}`, () => {
     it('publishes versions, detects conflicts, and routers switch on a new version', async () => {
       const env = await setup();
@@ -281,7 +335,9 @@ export function shardMapContract(name: string, setup: () => Promise<{ metadata: 
 
         const reloads: number[] = [];
         router.on('reload', (version) => reloads.push(version));
-        await expect(writer.publish(jumpHashStrategy({ shards: ids }), { expectedVersion: 0 })).rejects.toMatchObject({
+        await expect(
+          writer.publish(jumpHashStrategy({ shards: ids }), { expectedVersion: 0 }),
+        ).rejects.toMatchObject({
           code: 'NOA_SHARDING_VERSION_CONFLICT',
         });
         const v2 = await writer.publish(jumpHashStrategy({ shards: ids }), { expectedVersion: 1 });

@@ -17,16 +17,27 @@ describe('shard manager', () => {
     await using users = createShardManager({ metadata, name: 'users' });
     await using events = createShardManager({ metadata, name: 'events' });
     await users.migrate();
-    const ranges = rangeStrategy({ ranges: [{ shard: 'r0', to: 100 }, { shard: 'r1', from: 100 }] }).split(500, 'r2');
+    const ranges = rangeStrategy({
+      ranges: [
+        { shard: 'r0', to: 100 },
+        { shard: 'r1', from: 100 },
+      ],
+    }).split(500, 'r2');
     await users.publish(ranges);
-    const geo = geoStrategy({ regions: { eu: ['eu0', 'eu1'], us: ['us0'] }, inner: 'rendezvous', defaultRegion: 'us' });
+    const geo = geoStrategy({
+      regions: { eu: ['eu0', 'eu1'], us: ['us0'] },
+      inner: 'rendezvous',
+      defaultRegion: 'us',
+    });
     await events.publish(geo.toSpec());
     const loaded = await createShardManager({ metadata, name: 'users' }).load();
     expect(loaded.spec).toEqual(ranges.toSpec());
     expect(loaded.strategy.shardFor(700)).toBe('r2');
     const loadedGeo = await createShardManager({ metadata, name: 'events' }).load();
     expect(loadedGeo.version).toBe(1);
-    expect(loadedGeo.strategy.shardFor({ region: 'eu', id: 'x' })).toBe(geo.shardFor({ region: 'eu', id: 'x' }));
+    expect(loadedGeo.strategy.shardFor({ region: 'eu', id: 'x' })).toBe(
+      geo.shardFor({ region: 'eu', id: 'x' }),
+    );
     expect(loadedGeo.publishedAt).toBeInstanceOf(Date);
     await metadata.close();
   });
@@ -38,7 +49,9 @@ describe('shard manager', () => {
     const manager = createShardManager({ metadata });
     await manager.migrate();
     await expect(manager.publish({ type: 'hash', shards: [] })).rejects.toThrow(/non-empty/);
-    await expect(manager.publish({ type: 'hash', shards: ['a'] }, { shardInfo: { b: {} } })).rejects.toThrow(/does not use/);
+    await expect(manager.publish({ type: 'hash', shards: ['a'] }, { shardInfo: { b: {} } })).rejects.toThrow(
+      /does not use/,
+    );
     await expect(manager.get(0)).rejects.toThrow(/positive integer/);
     await expect(manager.get(7)).rejects.toMatchObject({ code: 'NOA_SHARDING_NO_SHARD_MAP' });
     await manager.close();

@@ -15,10 +15,16 @@ const item = fc.record({
 });
 /** Rows with unique ids (a total order), dealt to 1-6 shards. */
 const dealt = fc
-  .tuple(fc.uniqueArray(item, { selector: (r) => r.id, maxLength: 60 }), fc.integer({ min: 1, max: 6 }), fc.array(fc.nat(), { maxLength: 60 }))
+  .tuple(
+    fc.uniqueArray(item, { selector: (r) => r.id, maxLength: 60 }),
+    fc.integer({ min: 1, max: 6 }),
+    fc.array(fc.nat(), { maxLength: 60 }),
+  )
   .map(([rows, shards, deal]) => {
     const parts: Item[][] = Array.from({ length: shards }, () => []);
-    rows.forEach((row, i) => parts[(deal[i] ?? i) % shards]!.push(row));
+    rows.forEach((row, i) => {
+      parts[(deal[i] ?? i) % shards]!.push(row);
+    });
     return { rows, parts };
   });
 
@@ -72,7 +78,10 @@ describe('mergeShardRows', () => {
         ),
         fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
         ({ rows, parts }, orderBy, limit) => {
-          const shardParts: ShardPart[] = parts.map((p, i) => ({ shard: `s${i}`, rows: sqlOrder(p, orderBy, limit) }));
+          const shardParts: ShardPart[] = parts.map((p, i) => ({
+            shard: `s${i}`,
+            rows: sqlOrder(p, orderBy, limit),
+          }));
           expect(mergeShardRows(shardParts, { orderBy, limit })).toEqual(sqlOrder(rows, orderBy, limit));
         },
       ),
@@ -84,8 +93,13 @@ describe('mergeShardRows', () => {
     fc.assert(
       fc.property(dealt, fc.nat({ max: 10 }), fc.nat({ max: 10 }), ({ rows, parts }, offset, limit) => {
         const orderBy = [{ column: 'id' }];
-        const shardParts = parts.map((p, i) => ({ shard: `s${i}`, rows: sqlOrder(p, orderBy, offset + limit) }));
-        expect(mergeShardRows(shardParts, { orderBy, limit, offset })).toEqual(sqlOrder(rows, orderBy).slice(offset, offset + limit));
+        const shardParts = parts.map((p, i) => ({
+          shard: `s${i}`,
+          rows: sqlOrder(p, orderBy, offset + limit),
+        }));
+        expect(mergeShardRows(shardParts, { orderBy, limit, offset })).toEqual(
+          sqlOrder(rows, orderBy).slice(offset, offset + limit),
+        );
       }),
     );
   });
@@ -94,10 +108,17 @@ describe('mergeShardRows', () => {
     fc.assert(
       fc.property(dealt, ({ rows, parts }) => {
         const shardParts = parts.map((p, i) => ({ shard: `s${i}`, rows: sqlGroup(p) }));
-        const merged = mergeShardRows(shardParts, { groupBy: ['status'], aggregate, orderBy: [{ column: 'status' }] });
+        const merged = mergeShardRows(shardParts, {
+          groupBy: ['status'],
+          aggregate,
+          orderBy: [{ column: 'status' }],
+        });
         const expected = sqlGroup(rows)
           .sort((a, b) => (a.status < b.status ? -1 : 1))
-          .map(({ price_sum, price_count, ...rest }) => ({ ...rest, price: price_count ? price_sum! / price_count : null }));
+          .map(({ price_sum, price_count, ...rest }) => ({
+            ...rest,
+            price: price_count ? price_sum! / price_count : null,
+          }));
         expect(merged).toEqual(expected);
       }),
       { numRuns: 300 },
@@ -141,13 +162,21 @@ describe('mergeShardRows', () => {
       { shard: 'a', rows: [{ id: '9' }, { id: '100' }], numericColumns: new Set(['id']) },
       { shard: 'b', rows: [{ id: '10' }, { id: '2000' }], numericColumns: new Set(['id']) },
     ];
-    expect(mergeShardRows(parts, { orderBy: [{ column: 'id' }] }).map((r) => r.id)).toEqual(['9', '10', '100', '2000']);
+    expect(mergeShardRows(parts, { orderBy: [{ column: 'id' }] }).map((r) => r.id)).toEqual([
+      '9',
+      '10',
+      '100',
+      '2000',
+    ]);
   });
 
   it('a shard whose rows are not in orderBy order is a clear error naming it', () => {
     const parts = [{ shard: 'eu-1', rows: [{ id: 2 }, { id: 1 }] }];
     expect(() => mergeShardRows(parts, { orderBy: [{ column: 'id' }] })).toThrow(
-      expect.objectContaining({ code: 'NOA_SHARDING_UNSORTED_RESULT', message: expect.stringContaining('eu-1') }),
+      expect.objectContaining({
+        code: 'NOA_SHARDING_UNSORTED_RESULT',
+        message: expect.stringContaining('eu-1'),
+      }),
     );
   });
 
@@ -156,27 +185,34 @@ describe('mergeShardRows', () => {
       { shard: 'a', rows: [{ name: null }, { name: 'alice' }, { name: 'Bob' }] },
       { shard: 'b', rows: [{ name: 'Anna' }, { name: 'carl' }] },
     ];
-    const compare = (a: unknown, b: unknown) => String(a).localeCompare(String(b), 'en', { sensitivity: 'base' });
-    expect(mergeShardRows(parts, { orderBy: [{ column: 'name', compare, nulls: 'first' }] }).map((r) => r.name)).toEqual([
-      null,
-      'alice',
-      'Anna',
-      'Bob',
-      'carl',
-    ]);
+    const compare = (a: unknown, b: unknown) =>
+      String(a).localeCompare(String(b), 'en', { sensitivity: 'base' });
+    expect(
+      mergeShardRows(parts, { orderBy: [{ column: 'name', compare, nulls: 'first' }] }).map((r) => r.name),
+    ).toEqual([null, 'alice', 'Anna', 'Bob', 'carl']);
   });
 
   it('having filters merged groups; AVG without its SUM/COUNT columns is refused', () => {
     const parts = [
-      { shard: 'a', rows: [{ g: 'x', n: 2 }, { g: 'y', n: 1 }] },
+      {
+        shard: 'a',
+        rows: [
+          { g: 'x', n: 2 },
+          { g: 'y', n: 1 },
+        ],
+      },
       { shard: 'b', rows: [{ g: 'x', n: 1 }] },
     ];
-    expect(mergeShardRows(parts, { groupBy: ['g'], aggregate: { n: 'count' }, having: (r) => (r.n as number) > 1 })).toEqual([
-      { g: 'x', n: 3 },
-    ]);
-    expect(() => mergeShardRows([{ shard: 'a', rows: [{ avg_price: 3 }] }], { aggregate: { avg_price: 'avg' } })).toThrow(
-      expect.objectContaining({ code: 'NOA_SHARDING_AVG_NEEDS_SUM_COUNT' }),
-    );
+    expect(
+      mergeShardRows(parts, {
+        groupBy: ['g'],
+        aggregate: { n: 'count' },
+        having: (r) => (r.n as number) > 1,
+      }),
+    ).toEqual([{ g: 'x', n: 3 }]);
+    expect(() =>
+      mergeShardRows([{ shard: 'a', rows: [{ avg_price: 3 }] }], { aggregate: { avg_price: 'avg' } }),
+    ).toThrow(expect.objectContaining({ code: 'NOA_SHARDING_AVG_NEEDS_SUM_COUNT' }));
     expect(() => mergeShardRows(parts, { having: () => true })).toThrow(/having/);
     expect(() => mergeShardRows(parts, { limit: -1 })).toThrow(/limit/);
     expect(() => mergeShardRows(parts, { aggregate: { n: 'median' as never } })).toThrow(/not one of/);
@@ -187,6 +223,8 @@ describe('mergeShardRows', () => {
       { shard: 'a', rows: [{ s: 10, c: 2 }] },
       { shard: 'b', rows: [{ s: 5, c: 1 }] },
     ];
-    expect(mergeShardRows(parts, { aggregate: { mean: { avg: { sum: 's', count: 'c' } } } })).toEqual([{ s: 15, c: 3, mean: 5 }]);
+    expect(mergeShardRows(parts, { aggregate: { mean: { avg: { sum: 's', count: 'c' } } } })).toEqual([
+      { s: 15, c: 3, mean: 5 },
+    ]);
   });
 });

@@ -36,12 +36,22 @@ afterAll(async () => {
 crossShardContract(
   'MariaDB, three databases (mysql2 promise pools)',
   async () => {
-    const shards = { m0: await database('shard_m0'), m1: await database('shard_m1'), m2: await database('shard_m2') };
+    const shards = {
+      m0: await database('shard_m0'),
+      m1: await database('shard_m1'),
+      m2: await database('shard_m2'),
+    };
     const u = new URL(url);
     u.pathname = `/${uniqueName('does_not_exist')}`;
     const broken = mysql.createPool({ uri: u.toString(), connectionLimit: 1 });
     pools.push(broken);
-    return { dialect: 'mysql', shards, reference: await database('reference'), broken, close: async () => {} };
+    return {
+      dialect: 'mysql',
+      shards,
+      reference: await database('reference'),
+      broken,
+      close: async () => {},
+    };
   },
   { skip: !mariadb.available },
 );

@@ -1,9 +1,13 @@
-import { crossShardContract, shardMapContract } from './contract.js';
 import { createPgliteShard } from '../src/pglite.js';
+import { crossShardContract, shardMapContract } from './contract.js';
 
 // PGlite is the embedded default: real PostgreSQL (compiled to WASM), one instance per shard.
 crossShardContract('PGlite (embedded PostgreSQL)', async () => {
-  const shards = { s0: await createPgliteShard(), s1: await createPgliteShard(), s2: await createPgliteShard() };
+  const shards = {
+    s0: await createPgliteShard(),
+    s1: await createPgliteShard(),
+    s2: await createPgliteShard(),
+  };
   const reference = await createPgliteShard();
   const broken = await createPgliteShard();
   await broken.close();

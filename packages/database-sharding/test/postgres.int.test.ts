@@ -9,7 +9,9 @@ const postgres = await requireService('postgres');
 const SHARD_SERVER = process.env.NOA_PG_SHARD_URL ?? 'postgres://postgres@127.0.0.1:5434/test';
 const shardServerUp = await isReachable(SHARD_SERVER);
 if (!shardServerUp && (process.env.CI === 'true' || process.env.CI === '1')) {
-  throw new Error(`the shard PostgreSQL server is unreachable at ${SHARD_SERVER}; start it with scripts/services/35-pg-shard-server.sh`);
+  throw new Error(
+    `the shard PostgreSQL server is unreachable at ${SHARD_SERVER}; start it with scripts/services/35-pg-shard-server.sh`,
+  );
 }
 const available = postgres.available && shardServerUp;
 
@@ -60,9 +62,18 @@ crossShardContract(
       c: await database(main, 'shard_c'),
       remote: await database(SHARD_SERVER, 'shard_remote'),
     };
-    const broken = new pg.Pool({ connectionString: withDatabase(main, uniqueName('does_not_exist')), max: 1 });
+    const broken = new pg.Pool({
+      connectionString: withDatabase(main, uniqueName('does_not_exist')),
+      max: 1,
+    });
     pools.push(broken);
-    return { dialect: 'postgres', shards, reference: await database(main, 'reference'), broken, close: async () => {} };
+    return {
+      dialect: 'postgres',
+      shards,
+      reference: await database(main, 'reference'),
+      broken,
+      close: async () => {},
+    };
   },
   { skip: !available },
 );
@@ -71,7 +82,11 @@ shardMapContract(
   'PostgreSQL (metadata on 5432, shards on both servers)',
   async () => ({
     metadata: await database(main, 'metadata'),
-    shards: { a: await database(main, 'map_a'), b: await database(SHARD_SERVER, 'map_b'), c: await database(main, 'map_c') },
+    shards: {
+      a: await database(main, 'map_a'),
+      b: await database(SHARD_SERVER, 'map_b'),
+      c: await database(main, 'map_c'),
+    },
     close: async () => {},
   }),
   { skip: !available },
@@ -79,18 +94,29 @@ shardMapContract(
 
 describe.skipIf(!available)('faults (PostgreSQL)', () => {
   it('a shard whose connections are killed mid-fan-out fails the call naming it; the next call sees every row', async () => {
-    const shards = { a: await database(main, 'fault_a'), b: await database(main, 'fault_b'), remote: await database(SHARD_SERVER, 'fault_r') };
+    const shards = {
+      a: await database(main, 'fault_a'),
+      b: await database(main, 'fault_b'),
+      remote: await database(SHARD_SERVER, 'fault_r'),
+    };
     const router = createShardRouter({ strategy: jumpHashStrategy({ shards: Object.keys(shards) }), shards });
-    for (const shard of Object.keys(shards)) await router.queryShard(shard, 'CREATE TABLE items (id INT PRIMARY KEY)');
+    for (const shard of Object.keys(shards))
+      await router.queryShard(shard, 'CREATE TABLE items (id INT PRIMARY KEY)');
     for (let id = 0; id < 300; id++) await router.query(id, 'INSERT INTO items (id) VALUES ($1)', [id]);
     // Kill our own backends of shard "b" while a slow fan-out runs on it.
-    const slow = router.queryAll('SELECT COUNT(*) AS n, pg_sleep(2) IS NULL AS slept FROM items', [], { aggregate: { n: 'count' } });
+    const slow = router.queryAll('SELECT COUNT(*) AS n, pg_sleep(2) IS NULL AS slept FROM items', [], {
+      aggregate: { n: 'count' },
+    });
     const bName = created.find((c) => c.database.includes('fault_b'))!.database;
     const admin = new pg.Client({ connectionString: withDatabase(main, 'postgres') });
     await admin.connect();
-    const active = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()";
+    const active =
+      "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()";
     await waitUntil(async () => (await admin.query(active, [bName])).rowCount! > 0, { timeoutMs: 10_000 });
-    const killed = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [bName]);
+    const killed = await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [bName],
+    );
     await admin.end();
     expect(killed.rowCount).toBeGreaterThan(0);
     await expect(slow).rejects.toMatchObject({ code: 'NOA_SHARDING_SHARD_FAILED', shard: 'b' });

@@ -1,6 +1,12 @@
 import { createMemoryMetrics } from '@noa/core';
 import { describe, expect, it } from 'vitest';
-import { createShardManager, createShardRouter, hashStrategy, jumpHashStrategy, type ShardPool } from '../src/index.js';
+import {
+  createShardManager,
+  createShardRouter,
+  hashStrategy,
+  jumpHashStrategy,
+  type ShardPool,
+} from '../src/index.js';
 import { createPgliteShard } from '../src/pglite.js';
 
 /** A fake pool that records calls and answers after `delayMs`; used where behaviour, not SQL, is under test. */
@@ -17,8 +23,9 @@ function fakePool(name: string, options: { delayMs?: number; fail?: boolean; han
     get ended() {
       return ended;
     },
-    async query(sql: string, _params?: unknown[], opts?: { role?: string }) {
-      calls.push({ sql, args: arguments.length, role: opts?.role });
+    async query(...args: [sql: string, params?: unknown[], opts?: { role?: string }]) {
+      const [sql, , opts] = args;
+      calls.push({ sql, args: args.length, role: opts?.role });
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       try {
@@ -42,13 +49,20 @@ const ids = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
 describe('router (fake pools)', () => {
   it('queryAll keeps at most `concurrency` shards in flight and queries each once', async () => {
     const pools = Object.fromEntries(ids(10).map((id) => [id, fakePool(id, { delayMs: 5 })]));
-    const router = createShardRouter({ strategy: hashStrategy({ shards: ids(10) }), shards: pools, concurrency: 3 });
+    const router = createShardRouter({
+      strategy: hashStrategy({ shards: ids(10) }),
+      shards: pools,
+      concurrency: 3,
+    });
     const result = await router.queryAll('SELECT 1');
     expect(result.rows).toHaveLength(10);
     for (const pool of Object.values(pools)) expect(pool.calls).toHaveLength(1);
     expect(Math.max(...Object.values(pools).map((p) => p.maxInFlight))).toBe(1);
     const shared = fakePool('shared', { delayMs: 5 });
-    const one = createShardRouter({ strategy: hashStrategy({ shards: ids(10) }), shards: Object.fromEntries(ids(10).map((id) => [id, shared])) });
+    const one = createShardRouter({
+      strategy: hashStrategy({ shards: ids(10) }),
+      shards: Object.fromEntries(ids(10).map((id) => [id, shared])),
+    });
     await one.queryAll('SELECT 1', [], { concurrency: 4 });
     expect(shared.maxInFlight).toBe(4);
     expect(shared.calls).toHaveLength(10);
@@ -56,23 +70,36 @@ describe('router (fake pools)', () => {
 
   it('without allowPartial, the first failure stops new shards from starting', async () => {
     const pools = Object.fromEntries(ids(5).map((id, i) => [id, fakePool(id, { fail: i === 0 })]));
-    const router = createShardRouter({ strategy: hashStrategy({ shards: ids(5) }), shards: pools, concurrency: 1 });
-    await expect(router.queryAll('SELECT 1')).rejects.toMatchObject({ code: 'NOA_SHARDING_SHARD_FAILED', shard: 's0' });
+    const router = createShardRouter({
+      strategy: hashStrategy({ shards: ids(5) }),
+      shards: pools,
+      concurrency: 1,
+    });
+    await expect(router.queryAll('SELECT 1')).rejects.toMatchObject({
+      code: 'NOA_SHARDING_SHARD_FAILED',
+      shard: 's0',
+    });
     expect(pools.s1!.calls).toHaveLength(0);
     const partial = await router.queryAll('SELECT 1', [], { allowPartial: true });
     expect(partial.rows).toHaveLength(4);
-    expect(partial.failures).toEqual([{ shard: 's0', error: expect.objectContaining({ message: 's0 is down' }) }]);
+    expect(partial.failures).toEqual([
+      { shard: 's0', error: expect.objectContaining({ message: 's0 is down' }) },
+    ]);
   });
 
   it('reads go to replicas round-robin, writes to the primary; a failing replica falls back to the primary', async () => {
     const primary = fakePool('primary');
     const r1 = fakePool('r1');
     const r2 = fakePool('r2', { fail: true });
-    const router = createShardRouter({ strategy: hashStrategy({ shards: ['s0'] }), shards: { s0: { primary, replicas: [r1, r2] } } });
+    const router = createShardRouter({
+      strategy: hashStrategy({ shards: ['s0'] }),
+      shards: { s0: { primary, replicas: [r1, r2] } },
+    });
     const errors: string[] = [];
     router.on('shard-error', (shard, _error, role) => errors.push(`${shard}:${role}`));
     const sources = [];
-    for (let i = 0; i < 4; i++) sources.push((await router.query('k', 'SELECT 1', [], { role: 'read' })).rows[0]!.source);
+    for (let i = 0; i < 4; i++)
+      sources.push((await router.query('k', 'SELECT 1', [], { role: 'read' })).rows[0]!.source);
     expect(sources).toEqual(['r1', 'primary', 'r1', 'primary']);
     expect(errors).toEqual(['s0:read', 's0:read']);
     expect((await router.query('k', 'UPDATE t SET x = 1')).rows[0]!.source).toBe('primary');
@@ -82,7 +109,10 @@ describe('router (fake pools)', () => {
   it('passes { role } to ShardPool-contract pools (@noa/connection-pool) but never to pg-shaped pools', async () => {
     const contract = fakePool('contract');
     const pgShaped = Object.assign(fakePool('pg'), { idleCount: 0, waitingCount: 0 });
-    const router = createShardRouter({ strategy: hashStrategy({ shards: ['a', 'b'] }), shards: { a: contract, b: pgShaped } });
+    const router = createShardRouter({
+      strategy: hashStrategy({ shards: ['a', 'b'] }),
+      shards: { a: contract, b: pgShaped },
+    });
     await router.queryAll('SELECT 1', [], { role: 'read' });
     expect(contract.calls[0]).toMatchObject({ args: 3, role: 'read' });
     expect(pgShaped.calls[0]!.args).toBe(2);
@@ -101,14 +131,30 @@ describe('router (fake pools)', () => {
 
   it('validates options, keys and shard ids with clear errors', async () => {
     expect(() => createShardRouter({} as never)).toThrow(/strategy` or `manager/);
-    expect(() => createShardRouter({ strategy: hashStrategy({ shards: ['a', 'b'] }), shards: { a: fakePool('a') } })).toThrow(
-      expect.objectContaining({ code: 'NOA_SHARDING_UNKNOWN_SHARD', message: expect.stringContaining('"b"') }),
+    expect(() =>
+      createShardRouter({ strategy: hashStrategy({ shards: ['a', 'b'] }), shards: { a: fakePool('a') } }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'NOA_SHARDING_UNKNOWN_SHARD',
+        message: expect.stringContaining('"b"'),
+      }),
     );
-    expect(() => createShardRouter({ strategy: hashStrategy({ shards: ['a'] }), shards: { a: {} as ShardPool } })).toThrow(/query\(sql, params\)/);
-    const router = createShardRouter({ strategy: hashStrategy({ shards: ['a'] }), shards: { a: fakePool('a') } });
-    await expect(router.query(null as never, 'SELECT 1')).rejects.toMatchObject({ code: 'NOA_SHARDING_NO_SHARD_KEY' });
-    await expect(router.query({} as never, 'SELECT 1')).rejects.toMatchObject({ code: 'NOA_SHARDING_INVALID_KEY' });
-    await expect(router.queryShard('zz', 'SELECT 1')).rejects.toMatchObject({ code: 'NOA_SHARDING_UNKNOWN_SHARD' });
+    expect(() =>
+      createShardRouter({ strategy: hashStrategy({ shards: ['a'] }), shards: { a: {} as ShardPool } }),
+    ).toThrow(/query\(sql, params\)/);
+    const router = createShardRouter({
+      strategy: hashStrategy({ shards: ['a'] }),
+      shards: { a: fakePool('a') },
+    });
+    await expect(router.query(null as never, 'SELECT 1')).rejects.toMatchObject({
+      code: 'NOA_SHARDING_NO_SHARD_KEY',
+    });
+    await expect(router.query({} as never, 'SELECT 1')).rejects.toMatchObject({
+      code: 'NOA_SHARDING_INVALID_KEY',
+    });
+    await expect(router.queryShard('zz', 'SELECT 1')).rejects.toMatchObject({
+      code: 'NOA_SHARDING_UNKNOWN_SHARD',
+    });
     await expect(router.query('k', '')).rejects.toThrow(/non-empty/);
     await expect(router.queryAll('SELECT 1', [], { concurrency: 0 })).rejects.toThrow(/concurrency/);
   });
@@ -116,7 +162,11 @@ describe('router (fake pools)', () => {
   it('close() waits for in-flight queries, then refuses new ones; metrics count outcomes', async () => {
     const metrics = createMemoryMetrics();
     const pool = fakePool('a', { delayMs: 30 });
-    const router = createShardRouter({ strategy: hashStrategy({ shards: ['a'] }), shards: { a: pool }, metrics });
+    const router = createShardRouter({
+      strategy: hashStrategy({ shards: ['a'] }),
+      shards: { a: pool },
+      metrics,
+    });
     const pending = router.query('k', 'SELECT 1');
     await router.close();
     await expect(pending).resolves.toMatchObject({ shard: 'a' });

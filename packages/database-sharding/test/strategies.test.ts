@@ -12,7 +12,11 @@ import {
 } from '../src/index.js';
 
 const shardList = (n: number) => Array.from({ length: n }, (_, i) => `shard-${i}`);
-const key = fc.oneof(fc.string({ maxLength: 40 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }));
+const key = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+);
 const sample = Array.from({ length: 4000 }, (_, i) => (i % 3 === 0 ? i * 7919 : `key-${i}`));
 
 const makers = {
@@ -41,16 +45,20 @@ describe.each(Object.entries(makers))('%s strategy', (name, make) => {
 
   it('withShards returns a new strategy and leaves the old one unchanged', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(key, { minLength: 1, maxLength: 30 }), (n, keys) => {
-        const shards = shardList(n);
-        const before = make(shards);
-        const mapping = keys.map((k) => before.shardFor(k));
-        const after = before.withShards(shardList(n + 3));
-        expect(after).not.toBe(before);
-        expect(before.shards).toEqual(shards);
-        expect(keys.map((k) => before.shardFor(k))).toEqual(mapping);
-        expect(after.shards).toHaveLength(n + 3);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(key, { minLength: 1, maxLength: 30 }),
+        (n, keys) => {
+          const shards = shardList(n);
+          const before = make(shards);
+          const mapping = keys.map((k) => before.shardFor(k));
+          const after = before.withShards(shardList(n + 3));
+          expect(after).not.toBe(before);
+          expect(before.shards).toEqual(shards);
+          expect(keys.map((k) => before.shardFor(k))).toEqual(mapping);
+          expect(after.shards).toHaveLength(n + 3);
+        },
+      ),
       { numRuns: 50 },
     );
   });
@@ -75,7 +83,9 @@ describe.each(Object.entries(makers))('%s strategy', (name, make) => {
     expect(() => make(['a']).shardFor(Number.POSITIVE_INFINITY)).toThrow(
       expect.objectContaining({ code: 'NOA_SHARDING_INVALID_KEY' }),
     );
-    expect(() => make(['a']).shardFor(undefined as never)).toThrow(expect.objectContaining({ code: 'NOA_SHARDING_INVALID_KEY' }));
+    expect(() => make(['a']).shardFor(undefined as never)).toThrow(
+      expect.objectContaining({ code: 'NOA_SHARDING_INVALID_KEY' }),
+    );
   });
 
   if (name === 'hash') return;
@@ -159,14 +169,21 @@ describe('range strategy', () => {
 
   it('random partitions of the line: every key maps to its covering range; gaps are errors', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: -1e6, max: 1e6 }), { minLength: 2, maxLength: 12 }), fc.integer({ min: -2e6, max: 2e6 }), (cuts, k) => {
-        const sorted = [...cuts].sort((a, b) => a - b);
-        const list = sorted.slice(0, -1).map((from, i) => ({ shard: `r${i}`, from, to: sorted[i + 1]! }));
-        const strategy = rangeStrategy({ ranges: [...list].reverse() });
-        const owner = list.find((r) => r.from <= k && k < r.to);
-        if (owner) expect(strategy.shardFor(k)).toBe(owner.shard);
-        else expect(() => strategy.shardFor(k)).toThrow(expect.objectContaining({ code: 'NOA_SHARDING_KEY_OUT_OF_RANGE' }));
-      }),
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: -1e6, max: 1e6 }), { minLength: 2, maxLength: 12 }),
+        fc.integer({ min: -2e6, max: 2e6 }),
+        (cuts, k) => {
+          const sorted = [...cuts].sort((a, b) => a - b);
+          const list = sorted.slice(0, -1).map((from, i) => ({ shard: `r${i}`, from, to: sorted[i + 1]! }));
+          const strategy = rangeStrategy({ ranges: [...list].reverse() });
+          const owner = list.find((r) => r.from <= k && k < r.to);
+          if (owner) expect(strategy.shardFor(k)).toBe(owner.shard);
+          else
+            expect(() => strategy.shardFor(k)).toThrow(
+              expect.objectContaining({ code: 'NOA_SHARDING_KEY_OUT_OF_RANGE' }),
+            );
+        },
+      ),
     );
   });
 
@@ -192,12 +209,28 @@ describe('range strategy', () => {
   });
 
   it('validates: overlaps, empty ranges, mixed bound types, key types', () => {
-    expect(() => rangeStrategy({ ranges: [{ shard: 'a', from: 0, to: 10 }, { shard: 'b', from: 5, to: 20 }] })).toThrow(/overlap/);
+    expect(() =>
+      rangeStrategy({
+        ranges: [
+          { shard: 'a', from: 0, to: 10 },
+          { shard: 'b', from: 5, to: 20 },
+        ],
+      }),
+    ).toThrow(/overlap/);
     expect(() => rangeStrategy({ ranges: [{ shard: 'a', from: 10, to: 10 }] })).toThrow(/empty/);
-    expect(() => rangeStrategy({ ranges: [{ shard: 'a', from: 0, to: 'm' }] })).toThrow(/all numbers or all strings/);
+    expect(() => rangeStrategy({ ranges: [{ shard: 'a', from: 0, to: 'm' }] })).toThrow(
+      /all numbers or all strings/,
+    );
     expect(() => rangeStrategy({ ranges: [] })).toThrow(/non-empty/);
-    expect(() => rangeStrategy({ ranges }).shardFor('abc')).toThrow(expect.objectContaining({ code: 'NOA_SHARDING_INVALID_KEY' }));
-    const byName = rangeStrategy({ ranges: [{ shard: 'a-m', to: 'n' }, { shard: 'n-z', from: 'n' }] });
+    expect(() => rangeStrategy({ ranges }).shardFor('abc')).toThrow(
+      expect.objectContaining({ code: 'NOA_SHARDING_INVALID_KEY' }),
+    );
+    const byName = rangeStrategy({
+      ranges: [
+        { shard: 'a-m', to: 'n' },
+        { shard: 'n-z', from: 'n' },
+      ],
+    });
     expect(byName.shardFor('mallory')).toBe('a-m');
     expect(byName.shardFor('nina')).toBe('n-z');
     expect(() => byName.shardFor(5)).toThrow(expect.objectContaining({ code: 'NOA_SHARDING_INVALID_KEY' }));
@@ -208,7 +241,9 @@ describe('range strategy', () => {
     const grown = strategy.withShards(['s0', 's1', 's2', 'spare']);
     expect(grown.shards).toContain('spare');
     expect(grown.shardFor(1)).toBe('s0');
-    expect(() => strategy.withShards(['s0', 's1'])).toThrow(expect.objectContaining({ code: 'NOA_SHARDING_SHARD_IN_USE' }));
+    expect(() => strategy.withShards(['s0', 's1'])).toThrow(
+      expect.objectContaining({ code: 'NOA_SHARDING_SHARD_IN_USE' }),
+    );
     expect(createStrategy(grown.toSpec()).shards).toEqual(grown.shards);
     expect(strategy.withRanges([{ shard: 'x', from: 0 }]).shardFor(10)).toBe('x');
   });
@@ -223,15 +258,21 @@ describe('geo strategy', () => {
         const geo = geoStrategy({ regions, inner: { type: 'consistent', virtualNodes: 32 } });
         const shard = geo.shardFor({ region, id });
         expect(regions[region]).toContain(shard);
-        expect(shard).toBe(consistentHashStrategy({ shards: regions[region], virtualNodes: 32 }).shardFor(id));
+        expect(shard).toBe(
+          consistentHashStrategy({ shards: regions[region], virtualNodes: 32 }).shardFor(id),
+        );
       }),
     );
   });
 
   it('unknown regions are an error unless a default region is set; withShards is immutable', () => {
     const geo = geoStrategy({ regions });
-    expect(() => geo.shardFor({ region: 'apac', id: 1 })).toThrow(expect.objectContaining({ code: 'NOA_SHARDING_UNKNOWN_REGION' }));
-    expect(() => geo.shardFor('x' as never)).toThrow(expect.objectContaining({ code: 'NOA_SHARDING_INVALID_KEY' }));
+    expect(() => geo.shardFor({ region: 'apac', id: 1 })).toThrow(
+      expect.objectContaining({ code: 'NOA_SHARDING_UNKNOWN_REGION' }),
+    );
+    expect(() => geo.shardFor('x' as never)).toThrow(
+      expect.objectContaining({ code: 'NOA_SHARDING_INVALID_KEY' }),
+    );
     const withDefault = geoStrategy({ regions, defaultRegion: 'us' });
     expect(regions.us).toContain(withDefault.shardFor({ region: 'apac', id: 1 }));
     const grown = geo.withShards({ ...regions, apac: ['ap-0'] });
@@ -240,10 +281,14 @@ describe('geo strategy', () => {
     expect(grown.shards).toEqual(['eu-0', 'eu-1', 'us-0', 'us-1', 'us-2', 'ap-0']);
     expect(() => geoStrategy({ regions, defaultRegion: 'mars' })).toThrow(/defaultRegion/);
     expect(() => geoStrategy({ regions, inner: 'modulo' as never })).toThrow(/unknown/);
-    expect(createStrategy(grown.toSpec()).shardFor({ region: 'us', id: 'k' } as never)).toBe(grown.shardFor({ region: 'us', id: 'k' }));
+    expect(createStrategy(grown.toSpec()).shardFor({ region: 'us', id: 'k' } as never)).toBe(
+      grown.shardFor({ region: 'us', id: 'k' }),
+    );
   });
 });
 
 it('createStrategy rejects unknown types', () => {
-  expect(() => createStrategy({ type: 'modulo' } as never)).toThrow(expect.objectContaining({ code: 'NOA_SHARDING_UNKNOWN_STRATEGY' }));
+  expect(() => createStrategy({ type: 'modulo' } as never)).toThrow(
+    expect.objectContaining({ code: 'NOA_SHARDING_UNKNOWN_STRATEGY' }),
+  );
 });

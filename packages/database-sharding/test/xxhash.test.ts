@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import xxhashWasm from 'xxhash-wasm';
 import { describe, expect, it } from 'vitest';
+import xxhashWasm from 'xxhash-wasm';
 import { jumpBucket, xxhash64 } from '../src/index.js';
 
 const reference = await xxhashWasm();
@@ -52,7 +52,9 @@ describe('xxhash64 (pure JS, no BigInt on the hot path)', () => {
 
   it('rejects keys that have no stable byte form', () => {
     expect(() => xxhash64(Number.NaN)).toThrow(expect.objectContaining({ code: 'NOA_SHARDING_INVALID_KEY' }));
-    expect(() => xxhash64(null as never)).toThrow(expect.objectContaining({ code: 'NOA_SHARDING_INVALID_KEY' }));
+    expect(() => xxhash64(null as never)).toThrow(
+      expect.objectContaining({ code: 'NOA_SHARDING_INVALID_KEY' }),
+    );
     expect(() => xxhash64({} as never)).toThrow(/string or a finite number/);
     expect(() => xxhash64('x', -1)).toThrow(expect.objectContaining({ code: 'NOA_INVALID_OPTION' }));
   });
@@ -61,9 +63,13 @@ describe('xxhash64 (pure JS, no BigInt on the hot path)', () => {
 describe('jumpBucket', () => {
   it('matches the paper’s algorithm computed with BigInt', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 0xffffffffffffffffn }), fc.integer({ min: 1, max: 5000 }), (key, n) => {
-        expect(jumpBucket(Number(key >> 32n), Number(key & 0xffffffffn), n)).toBe(referenceJump(key, n));
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 0xffffffffffffffffn }),
+        fc.integer({ min: 1, max: 5000 }),
+        (key, n) => {
+          expect(jumpBucket(Number(key >> 32n), Number(key & 0xffffffffn), n)).toBe(referenceJump(key, n));
+        },
+      ),
       { numRuns: 1000 },
     );
   });

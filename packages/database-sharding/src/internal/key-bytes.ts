@@ -13,7 +13,10 @@ export function keyBytes(key: unknown): number {
   if (typeof key === 'string') text = key;
   else if (typeof key === 'number') {
     if (!Number.isFinite(key)) {
-      throw new NoaError('NOA_SHARDING_INVALID_KEY', `Shard key ${key} is not a finite number; use a finite number or a string.`);
+      throw new NoaError(
+        'NOA_SHARDING_INVALID_KEY',
+        `Shard key ${key} is not a finite number; use a finite number or a string.`,
+      );
     }
     text = String(key);
   } else {

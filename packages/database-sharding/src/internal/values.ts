@@ -31,7 +31,8 @@ function formatDecimal({ units, scale }: Decimal): string {
 
 function toDecimal(value: unknown): Decimal | undefined {
   if (typeof value === 'bigint') return { units: value, scale: 0 };
-  if (typeof value === 'number' && Number.isInteger(value) && Number.isSafeInteger(value)) return { units: BigInt(value), scale: 0 };
+  if (typeof value === 'number' && Number.isInteger(value) && Number.isSafeInteger(value))
+    return { units: BigInt(value), scale: 0 };
   if (typeof value === 'string') return parseDecimal(value);
   return undefined;
 }
@@ -73,7 +74,13 @@ export function compareValues(a: unknown, b: unknown, numeric: boolean): number 
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
   if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime();
   if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b);
-  if (numeric || typeof a === 'bigint' || typeof b === 'bigint' || typeof a === 'number' || typeof b === 'number') {
+  if (
+    numeric ||
+    typeof a === 'bigint' ||
+    typeof b === 'bigint' ||
+    typeof a === 'number' ||
+    typeof b === 'number'
+  ) {
     const x = toDecimal(a);
     const y = toDecimal(b);
     if (x && y) return compareDecimals(x, y);

@@ -16,7 +16,8 @@ const P5L = 0x165667c5;
 const NP1H = 0x61c8864e;
 const NP1L = 0x7a143579;
 
-const read32 = (b: Uint8Array, i: number) => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+const read32 = (b: Uint8Array, i: number) =>
+  (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
 
 /** R = round(acc, input) = rotl(acc + input * P2, 31) * P1. */
 function round(accH: number, accL: number, inH: number, inL: number): void {

@@ -1,6 +1,6 @@
 import { invariant } from '@noa/core';
 import { hashKeyInto } from '../hash.js';
-import { HI, LO, R } from '../internal/u64.js';
+import { HI, R } from '../internal/u64.js';
 import type { ConsistentHashOptions, StrategySpec } from '../strategy.js';
 import { HashingStrategy } from './hashing.js';
 

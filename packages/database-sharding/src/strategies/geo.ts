@@ -10,7 +10,10 @@ type Regions = Readonly<Record<string, readonly string[]>>;
 
 function innerFactory(inner: InnerStrategySpec): (shards: readonly string[]) => HashingStrategy {
   const spec: Exclude<InnerStrategySpec, string> = typeof inner === 'string' ? { type: inner } : inner;
-  invariant(spec && typeof spec === 'object', `inner must be a strategy name or { type, ... }, got ${JSON.stringify(inner)}`);
+  invariant(
+    spec && typeof spec === 'object',
+    `inner must be a strategy name or { type, ... }, got ${JSON.stringify(inner)}`,
+  );
   const seed = spec.seed;
   switch (spec.type) {
     case 'hash':

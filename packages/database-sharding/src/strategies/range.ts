@@ -1,6 +1,12 @@
 import { invariant, NoaError } from '@noa/core';
 import type { ShardKey } from '../hash.js';
-import { type RangeOptions, type ShardRange, type ShardStrategy, type StrategySpec, validateShards } from '../strategy.js';
+import {
+  type RangeOptions,
+  type ShardRange,
+  type ShardStrategy,
+  type StrategySpec,
+  validateShards,
+} from '../strategy.js';
 
 type Bound = number | string;
 interface NormalizedRange {
@@ -106,7 +112,10 @@ export class RangeStrategy implements ShardStrategy<ShardKey> {
   split(at: Bound, shard: string): RangeStrategy {
     const i = this.#indexOf(at);
     const range = this.#ranges[i]!;
-    invariant(range.from === null || range.from !== at, `${JSON.stringify(at)} is already the start of ${describe(range)}`);
+    invariant(
+      range.from === null || range.from !== at,
+      `${JSON.stringify(at)} is already the start of ${describe(range)}`,
+    );
     const ranges = [...this.#ranges];
     ranges.splice(i, 1, { ...range, to: at }, { shard, from: at, to: range.to });
     return this.#with(ranges, shard);
@@ -155,7 +164,10 @@ export class RangeStrategy implements ShardStrategy<ShardKey> {
 
   /** Ranges change, the known shards stay (a merged-away shard stays known until withShards drops it). */
   #with(ranges: NormalizedRange[], shard: string): RangeStrategy {
-    return new RangeStrategy({ ranges, shards: this.shards.includes(shard) ? this.shards : [...this.shards, shard] });
+    return new RangeStrategy({
+      ranges,
+      shards: this.shards.includes(shard) ? this.shards : [...this.shards, shard],
+    });
   }
 
   toSpec(): StrategySpec {
@@ -170,8 +182,14 @@ function normalize(range: ShardRange): NormalizedRange {
   );
   const from = bound(range.from, range);
   const to = bound(range.to, range);
-  invariant(from === null || to === null || typeof from === typeof to, 'range bounds must be all numbers or all strings, not a mix');
-  invariant(from === null || to === null || from < to, `range ${describe({ shard: range.shard, from, to })} is empty; from must be below to`);
+  invariant(
+    from === null || to === null || typeof from === typeof to,
+    'range bounds must be all numbers or all strings, not a mix',
+  );
+  invariant(
+    from === null || to === null || from < to,
+    `range ${describe({ shard: range.shard, from, to })} is empty; from must be below to`,
+  );
   return { shard: range.shard, from, to };
 }
 
