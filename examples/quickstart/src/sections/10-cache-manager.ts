@@ -26,7 +26,9 @@ export async function run(): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
     return { id: 1, name: 'Ada' };
   };
-  await Promise.all(Array.from({ length: 100 }, () => cache.getOrSet('user:1', loadUser, { tags: ['user:1'] })));
+  await Promise.all(
+    Array.from({ length: 100 }, () => cache.getOrSet('user:1', loadUser, { tags: ['user:1'] })),
+  );
   console.log(`  stampede: 100 concurrent getOrSet calls of a missing key ran the loader ${queries} time(s)`);
 
   await cache.set('post:1', 'v1', { ttlMs: 30, graceMs: 60_000 });
