@@ -217,7 +217,7 @@ export function createN1Detector(options: N1DetectorOptions = {}): N1Detector {
     if (!scope || scope.ended) return undefined;
     const holder: { stack?: unknown } = {};
     const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = depth + 10;
+    Error.stackTraceLimit = depth + 4; // our own two frames, plus a little slack
     // Formatting the stack is the expensive part; V8 does it lazily when `.stack` is first read.
     Error.captureStackTrace(holder, capture);
     Error.stackTraceLimit = limit;

@@ -187,4 +187,32 @@ describe.skipIf(!service.available)('postgresAdapter (real PostgreSQL, 250k seed
     expect(reports).toHaveLength(2);
     expect(reports[1]!.count).toBe(3);
   });
+
+  it('faults: a connection killed during analyze rejects cleanly, and the pool keeps working', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }) });
+    await expect(
+      analyzer.explain('SELECT pg_terminate_backend(pg_backend_pid())', [], { analyze: true }),
+    ).rejects.toThrow();
+    const report = await analyzer.explain('SELECT count(*) FROM users', [], { analyze: true });
+    expect(report.rows).toBe(1);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'`,
+      [db.name],
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('faults: a failing plan capture never breaks the wrapped query', async () => {
+    const errors: unknown[] = [];
+    const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }), slowQueryMs: 0 });
+    analyzer.on('error', (e) => errors.push(e));
+    const pool = analyzer.wrap(db.pool);
+    // EXPLAIN cannot run a transaction-control statement: the capture fails, the statement does not.
+    await pool.query('SET application_name = $1', ['noa']).catch(() => {});
+    const { rows } = await pool.query('SHOW application_name');
+    expect(rows).toHaveLength(1);
+    await analyzer.close();
+    expect(errors.length).toBeGreaterThan(0);
+    expect(analyzer.slowQueries().length).toBeGreaterThanOrEqual(1);
+  });
 });

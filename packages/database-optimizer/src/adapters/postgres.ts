@@ -115,6 +115,25 @@ function placeholderCount(sql: string): number {
   return max;
 }
 
+/**
+ * Takes a client from the pool for our own use. While we hold it, a connection the server kills
+ * emits 'error' on the client; that must not crash the host (the failing query reports it), and a
+ * client that failed is destroyed rather than returned, since its transaction state is unknown.
+ */
+async function checkout(pool: PgPoolLike) {
+  const client = await pool.connect();
+  const events = client as Partial<Pick<NodeJS.EventEmitter, 'on' | 'off'>>;
+  const ignore = () => {};
+  events.on?.('error', ignore);
+  return {
+    client,
+    release(failure?: unknown) {
+      events.off?.('error', ignore);
+      client.release(failure instanceof Error ? failure : undefined);
+    },
+  };
+}
+
 const isPool = (q: PgQueryable): q is PgPoolLike =>
   typeof (q as Partial<PgPoolLike>).connect === 'function' && 'totalCount' in q;
 
@@ -133,11 +152,15 @@ export function postgresAdapter(options: PostgresAdapterOptions): QueryAdapter &
 
   async function withSession<T>(fn: (session: PgQueryable) => Promise<T>): Promise<T> {
     if (isPool(db)) {
-      const client = await db.connect();
+      const { client, release } = await checkout(db);
+      let failure: unknown;
       try {
         return await fn(client);
+      } catch (error) {
+        failure = error;
+        throw error;
       } finally {
-        client.release();
+        release(failure);
       }
     }
     const run = queue.then(() => fn(db));
@@ -276,8 +299,8 @@ export function postgresAdapter(options: PostgresAdapterOptions): QueryAdapter &
 
     async openSession() {
       const proof = await advisor.proof();
-      const client = isPool(db) ? await db.connect() : undefined;
-      const session: PgQueryable = client ?? db;
+      const held = isPool(db) ? await checkout(db) : undefined;
+      const session: PgQueryable = held?.client ?? db;
       if (proof === 'rollback') {
         await session.query('BEGIN');
         // PGlite ships with enable_seqscan off, which adds a huge constant to every sequential
@@ -317,11 +340,15 @@ export function postgresAdapter(options: PostgresAdapterOptions): QueryAdapter &
         async close() {
           if (closed) return;
           closed = true;
+          let failure: unknown;
           try {
             if (proof === 'hypopg') await session.query('SELECT hypopg_reset()');
             if (proof === 'rollback') await session.query('ROLLBACK');
+          } catch (error) {
+            failure = error;
+            throw error;
           } finally {
-            client?.release();
+            held?.release(failure);
           }
         },
       };
