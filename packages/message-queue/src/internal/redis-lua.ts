@@ -58,54 +58,66 @@ return added
  * (dead-lettering them after maxStalls expiries: a job that keeps killing its worker), then takes
  * up to count jobs. Returns { next delayed due, next lock deadline, id1, body1, id2, body2, ... }.
  */
-export const FETCH = `${enqueue}
-local now = tonumber(ARGV[1])
-local count = tonumber(ARGV[2])
-local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
-for _, id in ipairs(due) do
-  redis.call('ZREM', KEYS[4], id)
-  ready(id, false)
-end
-local stalled = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1000)
-for _, id in ipairs(stalled) do
-  redis.call('ZREM', KEYS[3], id)
-  if redis.call('HINCRBY', KEYS[8], id, 1) > tonumber(ARGV[4]) then
-    redis.call('ZADD', KEYS[5], now, id)
-    redis.call('HINCRBY', KEYS[9], 'failed', 1)
-  else
-    ready(id, true)
+const fetchFn = `
+local function fetch(now, count, lockMs, maxStalls)
+  local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
+  for _, id in ipairs(due) do
+    redis.call('ZREM', KEYS[4], id)
+    ready(id, false)
   end
-end
-local out = { '', '' }
-if count > 0 then
-  local ids = {}
-  local popped = redis.call('ZPOPMIN', KEYS[2], count)
-  for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
-  if #ids < count then
-    local listed = redis.call('LPOP', KEYS[1], count - #ids)
-    if listed then for _, id in ipairs(listed) do ids[#ids + 1] = id end end
-  end
-  local deadline = now + tonumber(ARGV[3])
-  for _, id in ipairs(ids) do
-    local body = redis.call('HGET', KEYS[6], id)
-    if body then
-      redis.call('ZADD', KEYS[3], deadline, id)
-      out[#out + 1] = id
-      out[#out + 1] = body
+  local stalled = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1000)
+  for _, id in ipairs(stalled) do
+    redis.call('ZREM', KEYS[3], id)
+    if redis.call('HINCRBY', KEYS[8], id, 1) > maxStalls then
+      redis.call('ZADD', KEYS[5], now, id)
+      redis.call('HINCRBY', KEYS[9], 'failed', 1)
+    else
+      ready(id, true)
     end
   end
-  -- Jobs left behind: wake another idle consumer.
-  if redis.call('LLEN', KEYS[1]) > 0 or redis.call('ZCARD', KEYS[2]) > 0 then wake() end
+  local out = { '', '' }
+  if count > 0 then
+    local ids = {}
+    local popped = redis.call('ZPOPMIN', KEYS[2], count)
+    for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
+    if #ids < count then
+      local listed = redis.call('LPOP', KEYS[1], count - #ids)
+      if listed then for _, id in ipairs(listed) do ids[#ids + 1] = id end end
+    end
+    local deadline = now + lockMs
+    for _, id in ipairs(ids) do
+      local body = redis.call('HGET', KEYS[6], id)
+      if body then
+        redis.call('ZADD', KEYS[3], deadline, id)
+        out[#out + 1] = id
+        out[#out + 1] = body
+      end
+    end
+    -- Jobs left behind: wake another idle consumer.
+    if redis.call('LLEN', KEYS[1]) > 0 or redis.call('ZCARD', KEYS[2]) > 0 then wake() end
+  end
+  local nextDue = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+  if nextDue[2] then out[1] = nextDue[2] end
+  local nextLock = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  if nextLock[2] then out[2] = nextLock[2] end
+  return out
 end
-local nextDue = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-if nextDue[2] then out[1] = nextDue[2] end
-local nextLock = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-if nextLock[2] then out[2] = nextLock[2] end
-return out
 `;
 
-/** ARGV: id, now, dedupeWindowMs. */
-export const ACK = `
+/**
+ * ARGV: now, count, lockMs, maxStalls. Promotes due delayed jobs, requeues jobs whose lock expired
+ * (dead-lettering them after maxStalls expiries: a job that keeps killing its worker), then takes
+ * up to count jobs. Returns { next delayed due, next lock deadline, id1, body1, id2, body2, ... }.
+ */
+export const FETCH = `${enqueue}${fetchFn}
+return fetch(tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+`;
+
+/**
+ * ARGV: id, now, dedupeWindowMs, fetchCount, lockMs, maxStalls. Completes a job and, like BullMQ's
+ * moveToFinished, takes the worker's next job in the same round trip (returns FETCH's reply).
+ */
+export const ACK = `${enqueue}${fetchFn}
 local id = ARGV[1]
 redis.call('ZREM', KEYS[3], id)
 redis.call('HDEL', KEYS[6], id)
@@ -118,7 +130,8 @@ if redis.call('SREM', KEYS[12], id) == 1 then
   redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', now)
   redis.call('ZADD', KEYS[11], now + tonumber(ARGV[3]), id)
 end
-return 1
+if tonumber(ARGV[4]) == 0 then return { '', '' } end
+return fetch(tonumber(ARGV[2]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
 `;
 
 /** ARGV: id, body, delayMs, now. A failed attempt with attempts left. */

@@ -152,11 +152,33 @@ export function redisProvider(options: RedisProviderOptions): QueueProvider {
       const { lockMs } = consume;
       let nextWakeAt = 0;
       let waiter: Redis | undefined;
+      let closing = false;
+      /** Jobs the ack of the previous job already took (and locked), handed out by the next fetch. */
+      const prefetched: Fetched[] = [];
+      const parse = (out: string[]): Fetched[] => {
+        const now = Date.now();
+        const wakeTimes = [out[0], out[1]].filter((v) => v).map(Number);
+        nextWakeAt = Math.min(now + pollMs, ...wakeTimes);
+        const fetched: Fetched[] = [];
+        for (let i = 2; i < out.length; i += 2) fetched.push({ id: out[i]!, body: out[i + 1]! });
+        return fetched;
+      };
       const delivery = ({ id, body }: Fetched): Delivery => ({
         messageId: id,
         body,
         ack: async () => {
-          await c.mqAck(...k, id, Date.now(), dedupeWindowMs);
+          // One job in hand at most: enough to save a round trip per job, never hoarding locks.
+          const take = closing || prefetched.length > 0 ? 0 : 1;
+          const out = (await c.mqAck(
+            ...k,
+            id,
+            Date.now(),
+            dedupeWindowMs,
+            take,
+            lockMs,
+            maxStalls,
+          )) as string[];
+          if (take > 0) prefetched.push(...parse(out));
         },
         retry: async (next, delayMs) => {
           await c.mqRetry(...k, id, next, Math.round(delayMs), Date.now());
@@ -179,13 +201,8 @@ export function redisProvider(options: RedisProviderOptions): QueueProvider {
         onError: consume.onError,
         deliver: (message) => consume.onDelivery(delivery(message)),
         fetch: async (max) => {
-          const now = Date.now();
-          const out = (await c.mqFetch(...k, now, max, lockMs, maxStalls)) as string[];
-          const wakeTimes = [out[0], out[1]].filter((v) => v).map(Number);
-          nextWakeAt = Math.min(now + pollMs, ...wakeTimes);
-          const fetched: Fetched[] = [];
-          for (let i = 2; i < out.length; i += 2) fetched.push({ id: out[i]!, body: out[i + 1]! });
-          return fetched;
+          if (prefetched.length > 0) return prefetched.splice(0, max);
+          return parse((await c.mqFetch(...k, Date.now(), max, lockMs, maxStalls)) as string[]);
         },
         idle: async (signal) => {
           // A dedicated connection blocks on the wake-up list; publishes push a marker there.
@@ -201,13 +218,17 @@ export function redisProvider(options: RedisProviderOptions): QueueProvider {
         extend: {
           everyMs: Math.max(250, Math.floor(lockMs / 3)),
           run: async (messages) => {
-            await c.mqExtend(...k, Date.now() + lockMs, ...messages.map((m) => m.id));
+            const ids = [...messages, ...prefetched].map((m) => m.id);
+            await c.mqExtend(...k, Date.now() + lockMs, ...ids);
           },
         },
       });
       return {
         async close() {
+          closing = true;
           await loop.close();
+          // Taken but never started: straight back to the front of the queue.
+          for (const { id } of prefetched.splice(0)) await c.mqRelease(...k, id).catch(consume.onError);
           if (waiter) {
             waiter.disconnect();
             blocking.delete(waiter);
