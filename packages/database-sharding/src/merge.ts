@@ -47,7 +47,10 @@ export interface ShardPart {
 
 type Comparator = (a: Row, b: Row) => number;
 
-function rowComparator(orderBy: readonly OrderByColumn[], numeric: ReadonlySet<string>): Comparator {
+function rowComparator(
+  orderBy: readonly OrderByColumn[],
+  ordersAsNumber: (column: string) => boolean,
+): Comparator {
   const columns = orderBy.map((o) => {
     invariant(
       typeof o?.column === 'string',
@@ -59,7 +62,7 @@ function rowComparator(orderBy: readonly OrderByColumn[], numeric: ReadonlySet<s
       `orderBy direction must be 'asc' or 'desc'`,
     );
     const nullsFirst = (o.nulls ?? (descending ? 'first' : 'last')) === 'first';
-    const isNumeric = numeric.has(o.column);
+    const isNumeric = ordersAsNumber(o.column);
     const compare = o.compare ?? ((a: unknown, b: unknown) => compareValues(a, b, isNumeric));
     return { name: o.column, sign: descending ? -1 : 1, nullsFirst, compare };
   });
@@ -84,6 +87,18 @@ function unionNumeric(parts: readonly ShardPart[]): Set<string> {
   const out = new Set<string>();
   for (const part of parts) for (const column of part.numericColumns ?? []) out.add(column);
   return out;
+}
+
+/**
+ * Which columns order by value: those the driver typed numeric. When no shard reported column
+ * types (pools that return only rows), a pair of values that both parse as decimals orders by
+ * value, since numeric and bigint columns then arrive as strings.
+ */
+function numericOrdering(
+  parts: readonly ShardPart[],
+  numeric: ReadonlySet<string>,
+): (column: string) => boolean {
+  return parts.some((part) => part.numericColumns) ? (column) => numeric.has(column) : () => true;
 }
 
 /** A binary min-heap of shard cursors, ordered by their current row (ties by shard order). */
@@ -185,6 +200,7 @@ function aggregateGroups(
   parts: readonly ShardPart[],
   options: MergeOptions,
   numeric: ReadonlySet<string>,
+  ordersAsNumber: (column: string) => boolean,
 ): Row[] {
   const { plans, helpers } = planAggregates(options.aggregate ?? {});
   const groupBy = options.groupBy ?? [];
@@ -226,7 +242,8 @@ function aggregateGroups(
             const value = row[c];
             if (value === null || value === undefined) break;
             const current = acc[c];
-            const better = compareValues(value, current, numeric.has(c)) * (plan.fn === 'min' ? -1 : 1) > 0;
+            const better =
+              compareValues(value, current, ordersAsNumber(c)) * (plan.fn === 'min' ? -1 : 1) > 0;
             if (current === null || current === undefined || better) acc[c] = value;
             break;
           }
@@ -275,7 +292,8 @@ export function mergeShardRows<R = Row>(parts: readonly ShardPart[], options: Me
   const { offset, take } = validateWindow(options as MergeOptions);
   const numeric = unionNumeric(parts);
   const orderBy = options.orderBy ?? [];
-  const compare = orderBy.length > 0 ? rowComparator(orderBy, numeric) : undefined;
+  const ordersAsNumber = numericOrdering(parts, numeric);
+  const compare = orderBy.length > 0 ? rowComparator(orderBy, ordersAsNumber) : undefined;
   const grouped = options.aggregate !== undefined || (options.groupBy?.length ?? 0) > 0;
   invariant(
     !options.having || grouped,
@@ -283,7 +301,7 @@ export function mergeShardRows<R = Row>(parts: readonly ShardPart[], options: Me
   );
   let rows: Row[];
   if (grouped) {
-    rows = aggregateGroups(parts, options as MergeOptions, numeric);
+    rows = aggregateGroups(parts, options as MergeOptions, numeric, ordersAsNumber);
     if (options.having) rows = rows.filter((row) => options.having!(row as R));
     if (compare) rows.sort(compare);
     rows = rows.slice(offset, take);

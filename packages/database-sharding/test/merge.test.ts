@@ -170,6 +170,31 @@ describe('mergeShardRows', () => {
     ]);
   });
 
+  it('without column types from the driver, decimal strings still order by value', () => {
+    const parts = [
+      {
+        shard: 'a',
+        rows: [
+          { g: 'x', total: '987.00' },
+          { g: 'y', total: '1234.50' },
+        ],
+      },
+      {
+        shard: 'b',
+        rows: [
+          { g: 'x', total: '20.00' },
+          { g: 'z', total: 'n/a' },
+        ],
+      },
+    ];
+    const merged = mergeShardRows(parts, {
+      groupBy: ['g'],
+      aggregate: { total: 'max' },
+      orderBy: [{ column: 'total', direction: 'desc' }],
+    });
+    expect(merged.map((r) => r.total)).toEqual(['n/a', '1234.50', '987.00']);
+  });
+
   it('a shard whose rows are not in orderBy order is a clear error naming it', () => {
     const parts = [{ shard: 'eu-1', rows: [{ id: 2 }, { id: 1 }] }];
     expect(() => mergeShardRows(parts, { orderBy: [{ column: 'id' }] })).toThrow(

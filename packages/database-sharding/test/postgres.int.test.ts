@@ -145,3 +145,61 @@ describe.skipIf(!available)('faults (PostgreSQL)', () => {
     await manager.close();
   });
 });
+
+// The streaming replica of the main cluster (scripts/services/30-pg-replica.sh): a database created on
+// 5432 appears on 5433, so a @noa/connection-pool pool can send a shard's reads there.
+const REPLICA = process.env.DATABASE_REPLICA_URL ?? 'postgres://postgres@127.0.0.1:5433/test';
+const replicaUp = available && (await isReachable(REPLICA));
+
+describe.skipIf(!replicaUp)('read replicas per shard through @noa/connection-pool', () => {
+  it('reads with role "read" go to the shard replica, writes to its primary; results merge with plain pg shards', async () => {
+    const { createPool } = await import('@noa/connection-pool');
+    const { postgresDriver } = await import('@noa/connection-pool/postgres');
+    await (await database(main, 'pooled')).end();
+    const name = created.at(-1)!.database;
+    const pooled = createPool({
+      driver: postgresDriver({ primary: withDatabase(main, name), replicas: [withDatabase(REPLICA, name)] }),
+      max: 4,
+    });
+    const plain = await database(SHARD_SERVER, 'plain');
+    const router = createShardRouter({
+      strategy: jumpHashStrategy({ shards: ['pooled', 'plain'] }),
+      shards: { pooled, plain },
+    });
+    try {
+      for (const shard of ['pooled', 'plain'])
+        await router.queryShard(shard, 'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)');
+      for (let id = 0; id < 40; id++)
+        await router.query(id, 'INSERT INTO notes VALUES ($1, $2)', [id, `note ${id}`]);
+      const ids = Array.from({ length: 40 }, (_, i) => i);
+      const key = ids.find((id) => router.shardFor(id) === 'pooled')!;
+      const pooledRows = ids.filter((id) => router.shardFor(id) === 'pooled').length;
+      const onPrimary = await router.query(key, 'SELECT pg_is_in_recovery() AS standby', [], {
+        role: 'write',
+      });
+      expect(onPrimary.rows[0]!.standby).toBe(false);
+      // The replica catches up asynchronously; once it has the rows, reads are served there.
+      await waitUntil(
+        async () => {
+          const read = await router.query(
+            key,
+            'SELECT pg_is_in_recovery() AS standby, COUNT(*) AS n FROM notes',
+            [],
+            { role: 'read' },
+          );
+          return read.rows[0]!.standby === true && Number(read.rows[0]!.n) === pooledRows;
+        },
+        { timeoutMs: 20_000, message: 'a read served by the replica' },
+      );
+      const all = await router.queryAll('SELECT id FROM notes ORDER BY id LIMIT 40', [], {
+        orderBy: [{ column: 'id' }],
+        limit: 40,
+        role: 'read',
+      });
+      expect(all.rows.map((r) => Number(r.id))).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    } finally {
+      await router.close();
+      await pooled.close();
+    }
+  });
+});
