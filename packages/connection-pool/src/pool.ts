@@ -2,6 +2,7 @@ import {
   createSingleFlight,
   invariant,
   type Logger,
+  type Metrics,
   NoaError,
   noopLogger,
   TypedEventEmitter,
@@ -18,6 +19,7 @@ import type {
   PoolDriver,
 } from './driver.js';
 import { type NodeHealth, type NodePoolOptions, PoolNode } from './internal/node.js';
+import { PoolMetrics } from './internal/pool-metrics.js';
 import { errorMessage, type Lease, type ResourcePoolStats } from './resource-pool.js';
 
 export type Consistency = 'eventual' | 'causal';
@@ -42,6 +44,8 @@ export interface PoolOptions<D extends PoolDriver<any>> extends NodePoolOptions 
   /** Sent to the server (PostgreSQL application_name, Redis client name, MongoDB appName) (default 'noa-pool'). */
   applicationName?: string;
   logger?: Logger;
+  /** Gauges and counters of every node, published after each health-check pass (default: none). */
+  metrics?: Metrics;
 }
 
 export interface QueryOptions {
@@ -215,6 +219,8 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
   readonly #logger: Logger;
   readonly #timer: ReturnType<typeof setInterval>;
   readonly #positionFlight = createSingleFlight();
+  readonly #metrics: PoolMetrics | undefined;
+  readonly #readAttempts: number;
   #primary: PoolNode<AnyConn>;
   #closing: Promise<void> | undefined;
   /** Writes completed so far, and how many of them the last known primary position covers. */
@@ -240,6 +246,8 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
     this.#prepare = options.prepare ?? false;
     this.#applicationName = options.applicationName ?? 'noa-pool';
     this.#logger = options.logger ?? noopLogger;
+    this.#metrics = options.metrics ? new PoolMetrics(options.metrics) : undefined;
+    this.#readAttempts = (options.max ?? 10) + 1;
     nonNegative(this.#maxLagMs, 'maxReplicationLagMs');
     nonNegative(this.#causalWaitMs, 'causalWaitMs');
     invariant(
@@ -295,20 +303,18 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
     options?: QueryOptions,
   ): Promise<R> {
     const role = options?.role ?? 'write';
-    const connection = await this.#acquire(role, options);
-    try {
-      return await connection.query<R>(statement, params, options);
-    } catch (error) {
-      // A read that lost its replica connection is retried once elsewhere; writes never are (no duplicates).
-      if (!(role === 'read' && connection.role === 'replica' && connection.connection.broken)) throw error;
-    } finally {
-      connection.release();
-    }
-    const retry = await this.#acquire('read', options);
-    try {
-      return await retry.query<R>(statement, params, options);
-    } finally {
-      retry.release();
+    // A read that loses its connection is retried on a fresh one (each failure discards one dead
+    // connection, so a node restart costs at most `max` retries); writes never are (no duplicates).
+    const attempts = role === 'read' ? this.#readAttempts : 1;
+    for (let attempt = 1; ; attempt++) {
+      const connection = await this.#acquire(role, options);
+      try {
+        return await connection.query<R>(statement, params, options);
+      } catch (error) {
+        if (attempt >= attempts || !connection.connection.broken) throw error;
+      } finally {
+        connection.release();
+      }
     }
   }
 
@@ -380,6 +386,7 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
     await Promise.all(this.#nodes.map((node) => node.checking));
     await Promise.all(this.#nodes.map((node) => this.#check(node)));
     this.#resolvePrimary();
+    this.#metrics?.publish(this.stats());
   }
 
   close({ timeoutMs }: { timeoutMs?: number } = {}): Promise<void> {

@@ -1,4 +1,4 @@
-import { isNoaError } from '@noa/core';
+import { createMemoryMetrics, isNoaError } from '@noa/core';
 import { sleep, waitUntil } from '@noa/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryCluster, type MemoryCluster, memoryDriver } from '../src/drivers/memory.js';
@@ -221,5 +221,29 @@ describe('createPool (memory cluster)', () => {
     await expect(pending).rejects.toMatchObject({ code: 'NOA_ABORTED' });
     held.release();
     expect(pool.stats()).toMatchObject({ total: 1, active: 0, waiting: 0 });
+  });
+
+  it('publishes gauges and counters per node through Metrics after each health check', async () => {
+    const metrics = createMemoryMetrics();
+    const { pool, cluster } = setup(1, { metrics, maxReplicationLagMs: 10 });
+    await pool.query('SET', ['k', 1]);
+    await pool.query('GET', ['k'], { role: 'read' });
+    await pool.checkHealth();
+    expect(metrics.value('pool_connections', { node: 'memory-0', state: 'idle' })).toBe(1);
+    expect(metrics.value('pool_acquires_total', { node: 'memory-0' })).toBe(1);
+    expect(metrics.value('pool_node_up', { node: 'memory-1' })).toBe(1);
+    cluster.stop('memory-1');
+    await pool.query('GET', ['k'], { role: 'read' }); // retried on the primary
+    await pool.checkHealth();
+    expect(metrics.value('pool_node_up', { node: 'memory-1' })).toBe(0);
+    await pool.checkHealth();
+    expect(metrics.value('pool_acquires_total', { node: 'memory-0' })).toBe(2); // counters advance by deltas only
+  });
+
+  it('rejects an unknown role with NOA_INVALID_OPTION', async () => {
+    const { pool } = setup(0);
+    await expect(pool.query('GET', ['k'], { role: 'reed' as never })).rejects.toMatchObject({
+      code: 'NOA_INVALID_OPTION',
+    });
   });
 });
