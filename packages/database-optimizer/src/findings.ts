@@ -48,9 +48,11 @@ export function findPlanIssues(plan: PlanNode, options: FindingOptions = {}): Fi
   const estimateFactor = options.estimateErrorFactor ?? 10;
   const findings: Finding[] = [];
   const estimateReported = new Set<string>();
+  // The inner side of a join already reported as missing an index is not a second problem.
+  const joinInner = new Set<PlanNode>();
 
   walkPlan(plan, (node) => {
-    if (node.kind === 'scan' && node.access === 'full') {
+    if (node.kind === 'scan' && node.access === 'full' && !joinInner.has(node)) {
       const read = examined(node);
       const kept = totalRows(node);
       if (
@@ -111,6 +113,7 @@ export function findPlanIssues(plan: PlanNode, options: FindingOptions = {}): Fi
       if (inner?.kind === 'scan' && inner.access === 'full' && (outerRows ?? 0) > 1) {
         const innerRead = examined(inner) ?? totalRows(inner) ?? 0;
         if (innerRead * (inner.loops ?? 1) >= large || (outerRows ?? 0) * innerRead >= large) {
+          joinInner.add(inner);
           findings.push({
             kind: 'missing-join-index',
             severity: 'critical',
