@@ -1,6 +1,7 @@
-import { requireService, serviceUrl, uniqueName } from '@noa/testkit';
+import { requireService, serviceUrl, uniqueName, waitUntil } from '@noa/testkit';
 import mysql from 'mysql2/promise';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createShardRouter, rendezvousStrategy } from '../src/index.js';
 import { crossShardContract, shardMapContract } from './contract.js';
 
 const mariadb = await requireService('mysql');
@@ -69,3 +70,37 @@ shardMapContract(
   },
   { skip: !mariadb.available },
 );
+
+describe.skipIf(!mariadb.available)('faults (MariaDB)', () => {
+  it('a shard connection KILLed mid-query fails the call naming the shard; the next call sees every row', async () => {
+    const shards = { k0: await database('kill_k0'), k1: await database('kill_k1') };
+    const router = createShardRouter({ strategy: rendezvousStrategy({ shards: ['k0', 'k1'] }), shards });
+    for (const shard of ['k0', 'k1'])
+      await router.queryShard(shard, 'CREATE TABLE items (id INT PRIMARY KEY)');
+    for (let id = 0; id < 100; id++) await router.query(id, 'INSERT INTO items (id) VALUES (?)', [id]);
+    const slow = router.queryAll('SELECT COUNT(*) AS n, SLEEP(2) AS slept FROM items', [], {
+      aggregate: { n: 'count' },
+    });
+    const k1 = created.find((name) => name.includes('kill_k1'))!;
+    const admin = await mysql.createConnection(url);
+    try {
+      const running = await waitUntil(
+        async () => {
+          const [rows] = await admin.query(
+            'SELECT id FROM information_schema.processlist WHERE db = ? AND info LIKE ?',
+            [k1, '%SLEEP(2)%'],
+          );
+          return (rows as { id: number }[])[0]?.id;
+        },
+        { timeoutMs: 10_000, message: 'the slow query running on k1' },
+      );
+      await admin.query(`KILL ${Number(running)}`);
+    } finally {
+      await admin.end();
+    }
+    await expect(slow).rejects.toMatchObject({ code: 'NOA_SHARDING_SHARD_FAILED', shard: 'k1' });
+    const after = await router.queryAll('SELECT COUNT(*) AS n FROM items', [], { aggregate: { n: 'count' } });
+    expect(Number(after.rows[0]!.n)).toBe(100);
+    await router.close();
+  });
+});
