@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDriver } from '../src/drivers/postgres.js';
 import { createPool, type SqlResult } from '../src/index.js';
-import { freePort } from './redis-server.js';
+import { freePort } from './ports.js';
 
 /**
  * Promotion and failover need a primary that can die and a replica that can be promoted: never the

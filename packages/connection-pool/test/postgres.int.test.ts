@@ -82,6 +82,8 @@ describe.skipIf(!postgres.available)('PostgreSQL', () => {
   });
 });
 
+if (!replicaUp)
+  it.skip(`PostgreSQL replica tests: no replica at ${replicaUrl} (scripts/services/30-pg-replica.sh)`, () => {});
 describe.skipIf(!replicaUp)('PostgreSQL with a streaming replica (127.0.0.1:5433)', () => {
   const rwTable = uniqueName('cp_rw');
   const pools: PgPool[] = [];

@@ -1,18 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { waitUntil } from '@noa/testkit';
 import { Redis } from 'ioredis';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throwaway redis-server of the test's own (never the shared one), killed by the test. */
 export async function startRedis(port: number, args: string[] = []): Promise<ChildProcess> {

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseInfo, redisDriver, redisNodeState } from '../src/drivers/redis.js';
 import { createPool, type Pool } from '../src/index.js';
 import { poolContract } from './contract.js';
-import { freePort, redisAt, startRedis } from './redis-server.js';
+import { freePort } from './ports.js';
+import { redisAt, startRedis } from './redis-server.js';
 
 const redis = await requireService('redis');
 const prefix = `${uniqueName('cp_redis')}:`;
