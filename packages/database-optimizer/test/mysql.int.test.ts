@@ -154,6 +154,28 @@ describe.skipIf(!service.available)('mysqlAdapter (real MariaDB, 150k seeded row
     expect(slow[0]!.plan).toBeDefined();
   });
 
+  it('wrap() also instruments the callback API of mysql2', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: mysqlAdapter({ pool: db.pool }) });
+    const callbackPool = analyzer.wrap((db.pool as unknown as { pool: import('mysql2').Pool }).pool);
+    const rows = await new Promise<unknown[]>((resolve, reject) =>
+      callbackPool.query('SELECT id FROM users WHERE id <= ?', [3], (error, result) =>
+        error ? reject(error) : resolve(result as unknown[]),
+      ),
+    );
+    expect(rows).toHaveLength(3);
+    await new Promise<void>((resolve, reject) =>
+      callbackPool.getConnection((error, connection) => {
+        if (error) return reject(error);
+        connection.query('SELECT 1', () => {
+          connection.release();
+          resolve();
+        });
+      }),
+    );
+    expect(analyzer.stats().map((s) => s.calls)).toEqual([1, 1]);
+    await expect(analyzer.explain('')).rejects.toMatchObject({ code: 'NOA_DBOPT_INVALID_SQL' });
+  });
+
   it('rewrites are equivalent on MariaDB too (random data, NULLs included)', async () => {
     await db.pool.query('CREATE TABLE r1 (id INT PRIMARY KEY, x INT NULL)');
     await db.pool.query('CREATE TABLE r2 (c INT NULL, p INT NOT NULL)');

@@ -216,6 +216,11 @@ export function mysqlAdapter(options: MysqlAdapterOptions): QueryAdapter & { adv
   }
 
   async function explain(sql: string, params: readonly unknown[], { analyze }: { analyze: boolean }) {
+    invariant(
+      typeof sql === 'string' && sql.trim() !== '',
+      'explain(sql): sql must be a non-empty string',
+      'NOA_DBOPT_INVALID_SQL',
+    );
     return withConnection(async (c): Promise<AdapterExplain> => {
       const json = await explainOn(c, sql, params, analyze);
       const plan = normalizeMysqlPlan(json);

@@ -204,6 +204,11 @@ export function postgresAdapter(options: PostgresAdapterOptions): QueryAdapter &
   }
 
   async function explain(sql: string, params: readonly unknown[], { analyze }: { analyze: boolean }) {
+    invariant(
+      typeof sql === 'string' && sql.trim() !== '',
+      'explain(sql): sql must be a non-empty string',
+      'NOA_DBOPT_INVALID_SQL',
+    );
     return withSession(async (session): Promise<AdapterExplain> => {
       let top: Json;
       if (analyze) {
