@@ -1,5 +1,5 @@
-import { invariant } from '@noa/core';
 import { matchingParen, type Token, tokenize } from './internal/tokens.js';
+import { assertSql } from './internal/validate.js';
 
 export type RewriteRule =
   | 'not-in-to-not-exists'
@@ -278,11 +278,7 @@ function selectsStar(tokens: Token[]): boolean {
  * (`leading-wildcard-like`, `select-star`) whose `after` is null.
  */
 export function rewriteQuery(sql: string, _options: RewriteOptions = {}): Rewrite[] {
-  invariant(
-    typeof sql === 'string' && sql.trim() !== '',
-    'rewriteQuery(sql): sql must be a non-empty string',
-    'NOA_DBOPT_INVALID_SQL',
-  );
+  assertSql(sql, 'rewriteQuery(sql)');
   const out: Rewrite[] = [];
   let current = sql;
   for (let guard = 0; guard < 20; guard++) {

@@ -10,6 +10,7 @@ import type {
 } from '../adapter.js';
 import { indexName } from '../internal/names.js';
 import { isWriteStatement } from '../internal/tokens.js';
+import { assertSql } from '../internal/validate.js';
 import type { PlanNode, ScanAccess } from '../plan.js';
 
 /** A mysql2 promise connection (`pool.getConnection()`), or anything with the same `query`. */
@@ -216,11 +217,7 @@ export function mysqlAdapter(options: MysqlAdapterOptions): QueryAdapter & { adv
   }
 
   async function explain(sql: string, params: readonly unknown[], { analyze }: { analyze: boolean }) {
-    invariant(
-      typeof sql === 'string' && sql.trim() !== '',
-      'explain(sql): sql must be a non-empty string',
-      'NOA_DBOPT_INVALID_SQL',
-    );
+    assertSql(sql, 'explain(sql)');
     return withConnection(async (c): Promise<AdapterExplain> => {
       const json = await explainOn(c, sql, params, analyze);
       const plan = normalizeMysqlPlan(json);

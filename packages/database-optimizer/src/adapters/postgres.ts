@@ -10,6 +10,7 @@ import type {
 } from '../adapter.js';
 import { indexName } from '../internal/names.js';
 import { isWriteStatement, tokenize } from '../internal/tokens.js';
+import { assertSql } from '../internal/validate.js';
 import type { PlanNode, PlanNodeKind, ScanAccess } from '../plan.js';
 
 /** The part of a pg `Pool`, `Client`, `PoolClient` or PGlite instance this adapter uses. */
@@ -204,11 +205,7 @@ export function postgresAdapter(options: PostgresAdapterOptions): QueryAdapter &
   }
 
   async function explain(sql: string, params: readonly unknown[], { analyze }: { analyze: boolean }) {
-    invariant(
-      typeof sql === 'string' && sql.trim() !== '',
-      'explain(sql): sql must be a non-empty string',
-      'NOA_DBOPT_INVALID_SQL',
-    );
+    assertSql(sql, 'explain(sql)');
     return withSession(async (session): Promise<AdapterExplain> => {
       let top: Json;
       if (analyze) {
