@@ -2,7 +2,7 @@ import { requireService, serviceUrl, uniqueName } from '@noa/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRateLimiter } from '../src/index.js';
-import { RATE_LIMIT_SCRIPT_SHA, redisStore } from '../src/redis.js';
+import { redisStore } from '../src/redis.js';
 import { storeContract } from './contract.js';
 
 const redis = await requireService('redis');
@@ -27,19 +27,5 @@ describe.skipIf(!redis.available)('redis store', () => {
     const [s, l] = store.keysOf('ttl');
     expect(await client.pttl(s)).toBeGreaterThan(50_000);
     expect(await client.pttl(l)).toBeGreaterThan(50_000);
-  });
-
-  it('reloads the script when the server does not know it (NOSCRIPT)', async () => {
-    // A private connection with its own script cache is not available on a shared server, so
-    // check the fallback path against a wrong SHA-equivalent: EVALSHA of an unknown script.
-    await expect(client.evalsha('0'.repeat(40), 0)).rejects.toThrow(/NOSCRIPT/);
-    const rl = createRateLimiter({
-      algorithm: 'gcra',
-      limit: 2,
-      windowMs: 60_000,
-      store: redisStore({ client, prefix }),
-    });
-    expect((await rl.consume('noscript')).allowed).toBe(true);
-    expect(await client.script('EXISTS', RATE_LIMIT_SCRIPT_SHA)).toEqual([1]);
   });
 });
