@@ -358,7 +358,8 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
           }
           throw this.#finalError(error, instance, attempt);
         }
-        if (error instanceof StatusFailure && streaming) (error.response.body as Readable).destroy();
+        // A destroyed undici body emits an abort error: listen so it cannot go unhandled.
+        if (error instanceof StatusFailure && streaming) (error.response.body as Readable).on('error', () => {}).destroy();
         this.emit('retry', { attempt, instance, error });
         const delayMs = backoffDelay(this.#backoff, attempt);
         if (delayMs > 0) await sleep(delayMs, req.signal).catch(() => {});

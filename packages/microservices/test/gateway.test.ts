@@ -225,6 +225,19 @@ describe('gateway (real upstreams on loopback)', () => {
     expect(await statusOf(wrongKey)).toBe(401);
   });
 
+  it('JWT verification cache: a cached token still stops working at its exp', async () => {
+    await start({ routes: [{ prefix: '/s', service: users, auth: { jwt: { secret: SECRET, clockToleranceSec: 0 } } }] });
+    const token = await new SignJWT({ sub: 'u1' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
+      .sign(new TextEncoder().encode(SECRET));
+    const get = () => call('/s/x', { headers: { authorization: `Bearer ${token}` } });
+    expect((await get()).status).toBe(200);
+    expect((await get()).status).toBe(200); // from the cache
+    await new Promise((r) => setTimeout(r, 2_100));
+    expect((await get()).status).toBe(401);
+  });
+
   it('JWT (JWKS): verifies RS256, follows key rotation, rejects algorithm confusion', async () => {
     const first = await generateKeyPair('RS256', { extractable: true });
     const second = await generateKeyPair('RS256', { extractable: true });

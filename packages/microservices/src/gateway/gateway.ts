@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { pipeline, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { invariant, isNoaError, type Logger, type Metrics, NoaError, noopLogger, noopMetrics } from '@noa/core';
 import { createRateLimiter, type HeaderStyle, type RateLimiter, type RateLimitStore, rateLimitHeaders } from '@noa/rate-limiter';
 import type { ServiceRegistry } from '../registry.js';
@@ -170,6 +170,8 @@ class ApiGateway implements Gateway {
   readonly #sockets = new Set<Duplex>();
   readonly #requests;
   readonly #latency;
+  /** Label objects are built only when someone collects metrics. */
+  readonly #measured: boolean;
   #closed = false;
 
   constructor(options: GatewayOptions) {
@@ -179,6 +181,7 @@ class ApiGateway implements Gateway {
     this.#logger = options.logger ?? noopLogger;
     this.#limits = { headerBytes: 16_384, bodyBytes: 10 * 1024 * 1024, urlBytes: 8_192, ...options.limits };
     const metrics = options.metrics ?? noopMetrics;
+    this.#measured = metrics !== noopMetrics;
     this.#requests = metrics.counter({
       name: 'gateway_requests_total',
       help: 'Requests handled by the gateway',
@@ -285,8 +288,11 @@ class ApiGateway implements Gateway {
 
   #observe(req: IncomingMessage, res: ServerResponse, route: string, requestId: string, started: number): void {
     const seconds = (performance.now() - started) / 1_000;
-    this.#requests.inc(1, { route, method: req.method ?? '', status_class: `${Math.floor(res.statusCode / 100)}xx` });
-    this.#latency.observe(seconds, { route });
+    if (this.#measured) {
+      this.#requests.inc(1, { route, method: req.method ?? '', status_class: `${Math.floor(res.statusCode / 100)}xx` });
+      this.#latency.observe(seconds, { route });
+    }
+    if (this.#logger === noopLogger) return;
     this.#logger.info(
       { requestId, method: req.method, url: req.url, route, status: res.statusCode, durationMs: Math.round(seconds * 1e4) / 10 },
       'gateway request',
@@ -388,28 +394,26 @@ class ApiGateway implements Gateway {
     };
     if (route.transform?.request) await route.transform.request(ctx);
     const body = hasBody(req) ? limitBody(req, this.#limits.bodyBytes) : undefined;
-    const abort = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort(new Error('client closed the connection'));
-    });
-    const upstream = await compiled.client.stream({
-      method: ctx.method,
-      path: ctx.path,
-      headers: ctx.headers,
-      body,
-      requestId,
-      signal: abort.signal,
-    });
+    // No AbortSignal here: one per request costs measurable CPU, and the timeout bounds the wait.
+    const upstream = await compiled.client.stream({ method: ctx.method, path: ctx.path, headers: ctx.headers, body, requestId });
     const outHeaders = downstreamHeaders(upstream.headers) as ResponseTransformContext['headers'];
     if (route.transform?.response) {
       const rctx: ResponseTransformContext = { req, route: compiled.name, status: upstream.status, headers: outHeaders };
       await route.transform.response(rctx);
       upstream.status = rctx.status;
     }
+    if (res.destroyed) {
+      upstream.body.on('error', () => {}).destroy();
+      return;
+    }
     res.writeHead(upstream.status, outHeaders as Record<string, string>);
-    pipeline(upstream.body, res, (error) => {
-      if (error && !res.destroyed) res.destroy(error);
+    // pipe() rather than pipeline(): pipeline allocates and aborts an AbortController per call.
+    const source = upstream.body;
+    source.on('error', (error) => res.destroy(error));
+    res.once('close', () => {
+      if (!source.readableEnded) source.destroy();
     });
+    source.pipe(res);
   }
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
