@@ -159,7 +159,7 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
     });
   }
 
-  consume(key: string, options?: ConsumeOptions): Promise<RateLimitDecision> {
+  async consume(key: string, options?: ConsumeOptions): Promise<RateLimitDecision> {
     const cost = options?.cost ?? 1;
     invariant(
       Number.isInteger(cost) && cost >= 0 && cost <= this.policy.burst,
@@ -169,16 +169,16 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
     return this.#decide(key, 'consume', cost);
   }
 
-  peek(key: string): Promise<RateLimitDecision> {
+  async peek(key: string): Promise<RateLimitDecision> {
     return this.#decide(key, 'peek', 1);
   }
 
-  penalty(key: string, points: number): Promise<RateLimitDecision> {
+  async penalty(key: string, points: number): Promise<RateLimitDecision> {
     checkPoints('penalty', points);
     return this.#decide(key, 'penalty', points);
   }
 
-  reward(key: string, points: number): Promise<RateLimitDecision> {
+  async reward(key: string, points: number): Promise<RateLimitDecision> {
     checkPoints('reward', points);
     return this.#decide(key, 'reward', points);
   }
