@@ -1,5 +1,12 @@
 import { type BenchTable, compare, formatDuration, percentile } from '@noa/testkit';
-import { type BalancerName, createBalancer, createServiceClient, createServiceRegistry, memoryRegistry, type ServiceInstance } from '../src/index.js';
+import {
+  type BalancerName,
+  createBalancer,
+  createServiceClient,
+  createServiceRegistry,
+  memoryRegistry,
+  type ServiceInstance,
+} from '../src/index.js';
 import { startChild } from './child.js';
 
 const NAMES: BalancerName[] = ['round-robin', 'random', 'least-connections', 'weighted', 'p2c-ewma'];
@@ -9,13 +16,21 @@ export async function balancerLatency(quick: boolean): Promise<BenchTable> {
   const upstreams = await startChild('./fixtures/upstream.mjs', ['10', '9', '2', '10']);
   const ports = JSON.parse(upstreams.line) as number[];
   const registry = createServiceRegistry({ backend: memoryRegistry() });
-  for (const [i, port] of ports.entries()) await registry.register({ name: 'users', id: `u${i}`, address: '127.0.0.1', port });
+  for (const [i, port] of ports.entries())
+    await registry.register({ name: 'users', id: `u${i}`, address: '127.0.0.1', port });
   const requests = quick ? 1_500 : 6_000;
   const concurrency = 16;
   const rows: (string | number)[][] = [];
   const p99s: Record<string, number> = {};
   for (const name of NAMES) {
-    const client = createServiceClient({ registry, service: 'users', balancer: name, retry: false, circuitBreaker: false, outlierDetection: false });
+    const client = createServiceClient({
+      registry,
+      service: 'users',
+      balancer: name,
+      retry: false,
+      circuitBreaker: false,
+      outlierDetection: false,
+    });
     const latencies: number[] = [];
     let slow = 0;
     let issued = 0;
@@ -32,7 +47,12 @@ export async function balancerLatency(quick: boolean): Promise<BenchTable> {
     latencies.sort((a, b) => a - b);
     const p99 = percentile(latencies, 99);
     p99s[name] = p99;
-    rows.push([name, formatDuration(percentile(latencies, 50)), formatDuration(p99), `${((slow / requests) * 100).toFixed(1)}%`]);
+    rows.push([
+      name,
+      formatDuration(percentile(latencies, 50)),
+      formatDuration(p99),
+      `${((slow / requests) * 100).toFixed(1)}%`,
+    ]);
     await client.close();
   }
   await registry.close();
@@ -43,7 +63,9 @@ export async function balancerLatency(quick: boolean): Promise<BenchTable> {
     title: 'Balancers: 10 upstreams (2 ms), one 10× slower (20 ms); latency through the service client',
     columns: ['balancer', 'p50', 'p99', 'share sent to the slow one', 'p99 vs round-robin'],
     rows,
-    notes: [`${requests} requests, ${concurrency} in flight, upstreams in a separate process; goal: p2c-ewma p99 <= 0.5x round-robin`],
+    notes: [
+      `${requests} requests, ${concurrency} in flight, upstreams in a separate process; goal: p2c-ewma p99 <= 0.5x round-robin`,
+    ],
   };
 }
 

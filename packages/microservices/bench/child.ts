@@ -15,7 +15,11 @@ export interface Child {
 export async function startChild(file: string, args: string[], typescript = false): Promise<Child> {
   const child = spawn(
     process.execPath,
-    [...(typescript ? ['--conditions=@noa/source', '--import', 'tsx'] : []), fileURLToPath(new URL(file, import.meta.url)), ...args],
+    [
+      ...(typescript ? ['--conditions=@noa/source', '--import', 'tsx'] : []),
+      fileURLToPath(new URL(file, import.meta.url)),
+      ...args,
+    ],
     { cwd: packageDir, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const line = await new Promise<string>((resolve, reject) => {

@@ -9,9 +9,19 @@ export async function clientOverhead(quick: boolean): Promise<BenchTable> {
   const [port] = JSON.parse(upstream.line) as number[];
   const registry = createServiceRegistry({ backend: memoryRegistry() });
   await registry.register({ name: 'users', address: '127.0.0.1', port: port! });
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, keepAliveTimeout: 4_000, pipelining: 1 });
+  const pool = new Pool(`http://127.0.0.1:${port}`, {
+    connections: 64,
+    keepAliveTimeout: 4_000,
+    pipelining: 1,
+  });
   const full = createServiceClient({ registry, service: 'users' });
-  const bare = createServiceClient({ registry, service: 'users', retry: false, circuitBreaker: false, outlierDetection: false });
+  const bare = createServiceClient({
+    registry,
+    service: 'users',
+    retry: false,
+    circuitBreaker: false,
+    outlierDetection: false,
+  });
   await full.request({ path: '/warm' });
   await bare.request({ path: '/warm' });
   const { table } = await compare(

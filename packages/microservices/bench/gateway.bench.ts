@@ -15,7 +15,12 @@ interface Result {
   non2xx: number;
 }
 
-async function run(url: string, seconds: number, headers: Record<string, string>, cpu: () => Promise<number>): Promise<Result> {
+async function run(
+  url: string,
+  seconds: number,
+  headers: Record<string, string>,
+  cpu: () => Promise<number>,
+): Promise<Result> {
   const before = await cpu();
   return new Promise((resolve, reject) => {
     autocannon({ url, connections: 32, pipelining: 1, duration: seconds, headers }, async (error, result) => {
@@ -59,13 +64,22 @@ export async function gatewayThroughput(quick: boolean): Promise<BenchTable[]> {
     { name: '@noa gateway (bare proxy)', kind: 'noa-bare' },
     { name: 'fast-gateway', kind: 'fast-gateway' },
     { name: '@fastify/http-proxy', kind: 'fastify-http-proxy' },
-    { name: '@noa gateway + JWT + rate limit + breaker', kind: 'noa-full', headers: { authorization: `Bearer ${token}` } },
+    {
+      name: '@noa gateway + JWT + rate limit + breaker',
+      kind: 'noa-full',
+      headers: { authorization: `Bearer ${token}` },
+    },
   ];
   const started = await Promise.all(
     targets.map(async (t) => {
-      if (!t.kind) return { url: `http://127.0.0.1:${port}/users/1`, stop: async () => {}, cpu: upstream.cpuMicros };
+      if (!t.kind)
+        return { url: `http://127.0.0.1:${port}/users/1`, stop: async () => {}, cpu: upstream.cpuMicros };
       const child = await startChild('./fixtures/proxy-target.ts', [t.kind, String(port)], true);
-      return { url: `http://127.0.0.1:${child.line.split(' ')[1]}/api/users/1`, stop: child.stop, cpu: child.cpuMicros };
+      return {
+        url: `http://127.0.0.1:${child.line.split(' ')[1]}/api/users/1`,
+        stop: child.stop,
+        cpu: child.cpuMicros,
+      };
     }),
   );
   const results: Result[][] = targets.map(() => []);
@@ -87,15 +101,17 @@ export async function gatewayThroughput(quick: boolean): Promise<BenchTable[]> {
     errors: list.reduce((a, r) => a + r.errors + r.non2xx, 0),
   }));
   const bare = summary[1]!.rps;
-  const rows = targets.slice(0, 4).map((t, i) => [
-    t.name,
-    Math.round(summary[i]!.rps),
-    `${summary[i]!.p50} ms`,
-    `${summary[i]!.p99} ms`,
-    `${(summary[i]!.rps / bare).toFixed(2)}×`,
-    `${summary[i]!.cpu.toFixed(0)} µs`,
-    summary[i]!.errors,
-  ]);
+  const rows = targets
+    .slice(0, 4)
+    .map((t, i) => [
+      t.name,
+      Math.round(summary[i]!.rps),
+      `${summary[i]!.p50} ms`,
+      `${summary[i]!.p99} ms`,
+      `${(summary[i]!.rps / bare).toFixed(2)}×`,
+      `${summary[i]!.cpu.toFixed(0)} µs`,
+      summary[i]!.errors,
+    ]);
   const note = `autocannon, 32 connections, ${seconds} s per run, median of ${rounds} interleaved round(s); upstream and each proxy in its own process on loopback`;
   const full = summary[4]!;
   return [
@@ -104,14 +120,36 @@ export async function gatewayThroughput(quick: boolean): Promise<BenchTable[]> {
       title: 'Gateway: bare proxy requests/s (GET, small JSON)',
       columns: ['target', 'req/s', 'p50', 'p99', 'vs @noa bare', 'CPU per request', 'errors'],
       rows,
-      notes: [note, 'CPU per request = the proxy process CPU time / requests served (the upstream row: the upstream itself)', 'goal: @noa ahead of both peers'],
+      notes: [
+        note,
+        'CPU per request = the proxy process CPU time / requests served (the upstream row: the upstream itself)',
+        'goal: @noa ahead of both peers',
+      ],
     },
     {
       id: 'microservices-gateway-plugins',
       title: 'Gateway: cost of JWT (HS256) + rate limit (memory) + circuit breaker + retries',
-      columns: ['configuration', 'req/s', 'p50', 'p99', 'vs bare', 'CPU per request', 'CPU vs bare', 'errors'],
+      columns: [
+        'configuration',
+        'req/s',
+        'p50',
+        'p99',
+        'vs bare',
+        'CPU per request',
+        'CPU vs bare',
+        'errors',
+      ],
       rows: [
-        ['@noa gateway (bare proxy)', Math.round(bare), `${summary[1]!.p50} ms`, `${summary[1]!.p99} ms`, '1.00×', `${summary[1]!.cpu.toFixed(0)} µs`, '1.00×', summary[1]!.errors],
+        [
+          '@noa gateway (bare proxy)',
+          Math.round(bare),
+          `${summary[1]!.p50} ms`,
+          `${summary[1]!.p99} ms`,
+          '1.00×',
+          `${summary[1]!.cpu.toFixed(0)} µs`,
+          '1.00×',
+          summary[1]!.errors,
+        ],
         [
           targets[4]!.name,
           Math.round(full.rps),

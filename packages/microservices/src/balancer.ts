@@ -1,6 +1,6 @@
 import { NoaError } from '@noa/core';
 import { leastConnections } from './balancers/least-connections.js';
-import { p2cEwma, type P2cEwmaOptions } from './balancers/p2c-ewma.js';
+import { type P2cEwmaOptions, p2cEwma } from './balancers/p2c-ewma.js';
 import { random } from './balancers/random.js';
 import { roundRobin } from './balancers/round-robin.js';
 import { weighted } from './balancers/weighted.js';
@@ -30,7 +30,10 @@ export interface BalancerOptions {
 }
 
 /** A balancer by name, or the one you pass. */
-export function createBalancer(balancer: BalancerName | Balancer = 'round-robin', options: BalancerOptions = {}): Balancer {
+export function createBalancer(
+  balancer: BalancerName | Balancer = 'round-robin',
+  options: BalancerOptions = {},
+): Balancer {
   if (typeof balancer === 'object' && balancer && typeof balancer.pick === 'function') return balancer;
   const rnd = options.random ?? Math.random;
   switch (balancer) {

@@ -7,7 +7,11 @@ import type { ServiceRegistry } from './registry.js';
  * methods works (a structural type, so this package does not load message-queue itself).
  */
 export interface EventQueue {
-  publish(queue: string, data: unknown, options?: { jobId?: string; attempts?: number }): Promise<{ id: string }>;
+  publish(
+    queue: string,
+    data: unknown,
+    options?: { jobId?: string; attempts?: number },
+  ): Promise<{ id: string }>;
   process(
     queue: string,
     handler: (job: { id: string; data: unknown; attempt: number }) => unknown,
@@ -50,7 +54,11 @@ export interface EventBusOptions {
 
 export interface EventBus {
   /** Delivers one copy to every subscriber group; returns the event id and the groups it went to. */
-  publish<T>(event: string, payload: T, options?: { id?: string; headers?: Record<string, string> }): Promise<{ id: string; groups: string[] }>;
+  publish<T>(
+    event: string,
+    payload: T,
+    options?: { id?: string; headers?: Record<string, string> },
+  ): Promise<{ id: string; groups: string[] }>;
   /** Competing consumers within `group`: each event reaches one subscriber of each group. */
   subscribe<T>(
     event: string,
@@ -78,7 +86,15 @@ interface Envelope {
  * is the queue's: at least once, with retries and a dead-letter queue.
  */
 export function createEventBus(options: EventBusOptions): EventBus {
-  const { queue, prefix = 'events', groups = {}, registry, groupCacheMs = 1_000, attempts = 5, logger = noopLogger } = options;
+  const {
+    queue,
+    prefix = 'events',
+    groups = {},
+    registry,
+    groupCacheMs = 1_000,
+    attempts = 5,
+    logger = noopLogger,
+  } = options;
   invariant(
     queue && typeof queue.publish === 'function' && typeof queue.process === 'function',
     'createEventBus: queue must be a @noa/message-queue manager (createQueueManager({ provider }))',
@@ -128,7 +144,10 @@ export function createEventBus(options: EventBusOptions): EventBus {
       // jobId per group: publishing the same event id twice does not deliver twice.
       await Promise.all(
         targets.map((group) =>
-          queue.publish(`${prefix}.${event}.${group}`, envelope, { jobId: `${envelope.id}.${group}`, attempts }),
+          queue.publish(`${prefix}.${event}.${group}`, envelope, {
+            jobId: `${envelope.id}.${group}`,
+            attempts,
+          }),
         ),
       );
       return { id: envelope.id, groups: targets };
@@ -137,7 +156,11 @@ export function createEventBus(options: EventBusOptions): EventBus {
       invariant(!closed, 'the event bus is closed', 'NOA_EVENT_BUS_CLOSED');
       check(event, 'event');
       check(group, 'group');
-      invariant(typeof handler === 'function', 'subscribe: handler must be a function', 'NOA_EVENT_BUS_INVALID_NAME');
+      invariant(
+        typeof handler === 'function',
+        'subscribe: handler must be a function',
+        'NOA_EVENT_BUS_INVALID_NAME',
+      );
       let set = local.get(event);
       if (!set) local.set(event, (set = new Set()));
       set.add(group);

@@ -1,4 +1,12 @@
 import {
+  type ChannelCredentials,
+  Client,
+  credentials as grpcCredentials,
+  Metadata,
+  type ServiceError,
+  status,
+} from '@grpc/grpc-js';
+import {
   type BackoffOptions,
   backoffDelay,
   type CircuitBreakerOptions,
@@ -8,7 +16,6 @@ import {
   sleep,
   validateBackoff,
 } from '@noa/core';
-import { Client, credentials as grpcCredentials, type ChannelCredentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { type Balancer, type BalancerName, createBalancer } from './balancer.js';
 import type { ServiceInstance } from './instance.js';
@@ -47,7 +54,10 @@ function codec(type: protobuf.Type) {
 
 function loadRoot(proto: protobuf.Root | string): protobuf.Root {
   if (proto instanceof protobuf.Root) return proto;
-  invariant(typeof proto === 'string', 'grpc: proto must be a protobufjs Root, a .proto file path or .proto source');
+  invariant(
+    typeof proto === 'string',
+    'grpc: proto must be a protobufjs Root, a .proto file path or .proto source',
+  );
   // Source text has a newline or a `syntax`/`service` keyword; anything else is a path.
   if (/[\n;{]/.test(proto)) return protobuf.parse(proto, { keepCase: true }).root;
   return protobuf.loadSync(proto);
@@ -57,13 +67,18 @@ function loadRoot(proto: protobuf.Root | string): protobuf.Root {
  * The @grpc/grpc-js service definition of `serviceName` (e.g. `demo.Users`) from protobufjs: use it
  * with `server.addService(definition, handlers)` on the server side. Unary methods only.
  */
-export function grpcServiceDefinition(proto: protobuf.Root | string, serviceName: string): GrpcServiceDefinition {
+export function grpcServiceDefinition(
+  proto: protobuf.Root | string,
+  serviceName: string,
+): GrpcServiceDefinition {
   const root = loadRoot(proto);
   let service: protobuf.Service;
   try {
     service = root.lookupService(serviceName);
   } catch (cause) {
-    throw new NoaError('NOA_GRPC_UNKNOWN_SERVICE', `grpc: the proto has no service "${serviceName}"`, { cause });
+    throw new NoaError('NOA_GRPC_UNKNOWN_SERVICE', `grpc: the proto has no service "${serviceName}"`, {
+      cause,
+    });
   }
   const definition: GrpcServiceDefinition = {};
   for (const method of Object.values(service.methods)) {
@@ -117,7 +132,11 @@ export interface GrpcCallOptions {
 export interface GrpcClient {
   readonly methods: string[];
   /** A unary call to the method (e.g. `GetUser`) on an instance chosen by the balancer. */
-  call<Res = Record<string, unknown>>(method: string, request: Record<string, unknown>, options?: GrpcCallOptions): Promise<Res>;
+  call<Res = Record<string, unknown>>(
+    method: string,
+    request: Record<string, unknown>,
+    options?: GrpcCallOptions,
+  ): Promise<Res>;
   instances(): ServiceInstance[];
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -125,7 +144,12 @@ export interface GrpcClient {
 
 // Codes where the call did not reach application code: retry whatever the method.
 const NOT_PROCESSED_DETAILS = /ECONNREFUSED|No connection established|Connection dropped|failed to connect/i;
-const FAILURE_CODES = new Set<number>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.INTERNAL, status.UNKNOWN]);
+const FAILURE_CODES = new Set<number>([
+  status.UNAVAILABLE,
+  status.DEADLINE_EXCEEDED,
+  status.INTERNAL,
+  status.UNKNOWN,
+]);
 
 /**
  * A gRPC client (@grpc/grpc-js + protobufjs) whose instances come from the registry's cached
@@ -133,7 +157,10 @@ const FAILURE_CODES = new Set<number>([status.UNAVAILABLE, status.DEADLINE_EXCEE
  * HTTP client, and request id / traceparent propagated as metadata.
  */
 export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
-  invariant(options && typeof options.registry?.discover === 'function', 'createGrpcClient: registry is required');
+  invariant(
+    options && typeof options.registry?.discover === 'function',
+    'createGrpcClient: registry is required',
+  );
   validateServiceName(options.service);
   const {
     timeoutMs = 10_000,
@@ -145,7 +172,10 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
   } = options;
   const definition = grpcServiceDefinition(options.proto, options.grpcService);
   const attempts = retry === false ? 1 : (retry.attempts ?? 3);
-  invariant(Number.isInteger(attempts) && attempts >= 1, 'createGrpcClient: retry.attempts must be an integer >= 1');
+  invariant(
+    Number.isInteger(attempts) && attempts >= 1,
+    'createGrpcClient: retry.attempts must be an integer >= 1',
+  );
   const backoff: BackoffOptions = { delayMs: 10, maxDelayMs: 200, ...(retry ? retry.backoff : {}) };
   validateBackoff(backoff);
   const channels = new Map<string, Client>();
@@ -157,7 +187,8 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     circuitBreaker: circuitBreaker && {
       ...circuitBreaker,
       // Application errors (NOT_FOUND, INVALID_ARGUMENT...) are answers, not instance failures.
-      isFailure: (error) => FAILURE_CODES.has((error as ServiceError).code) && (circuitBreaker.isFailure?.(error) ?? true),
+      isFailure: (error) =>
+        FAILURE_CODES.has((error as ServiceError).code) && (circuitBreaker.isFailure?.(error) ?? true),
     },
     outlierDetection,
     tags,
@@ -181,7 +212,13 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
   };
   let closed = false;
 
-  const unary = (instance: ServiceInstance, method: GrpcMethodDefinition, bytes: Buffer, metadata: Metadata, deadlineMs: number) =>
+  const unary = (
+    instance: ServiceInstance,
+    method: GrpcMethodDefinition,
+    bytes: Buffer,
+    metadata: Metadata,
+    deadlineMs: number,
+  ) =>
     new Promise<unknown>((resolve, reject) => {
       channel(instance).makeUnaryRequest(
         method.path,
@@ -199,13 +236,23 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     async call<Res>(name: string, request: Record<string, unknown>, callOptions: GrpcCallOptions = {}) {
       invariant(!closed, `the gRPC client for "${options.service}" is closed`, 'NOA_SERVICE_CLOSED');
       const method = definition[name];
-      invariant(method, `grpc: ${options.grpcService} has no unary method "${name}" (has ${Object.keys(definition).join(', ')})`, 'NOA_GRPC_UNKNOWN_METHOD');
+      invariant(
+        method,
+        `grpc: ${options.grpcService} has no unary method "${name}" (has ${Object.keys(definition).join(', ')})`,
+        'NOA_GRPC_UNKNOWN_METHOD',
+      );
       // Serialized once: a bad message fails before any instance is tried, and retries reuse the bytes.
       const bytes = method.requestSerialize(request);
       const metadata = new Metadata();
       for (const [key, value] of Object.entries(callOptions.metadata ?? {})) metadata.set(key, value);
-      metadata.set('x-request-id', callOptions.requestId ?? requestIdFrom(callOptions.metadata?.['x-request-id']));
-      metadata.set('traceparent', childTraceparent(callOptions.traceparent ?? callOptions.metadata?.traceparent));
+      metadata.set(
+        'x-request-id',
+        callOptions.requestId ?? requestIdFrom(callOptions.metadata?.['x-request-id']),
+      );
+      metadata.set(
+        'traceparent',
+        childTraceparent(callOptions.traceparent ?? callOptions.metadata?.traceparent),
+      );
       const deadlineMs = callOptions.timeoutMs ?? timeoutMs;
       if (!picker.synced) await Promise.race([discovery.ready, sleep(deadlineMs)]);
       const tried = new Set<string>();
@@ -213,23 +260,34 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
         const instance = picker.choose(tried);
         tried.add(instance.id);
         try {
-          const { value } = await picker.run(instance, () => unary(instance, method, bytes, metadata, deadlineMs));
+          const { value } = await picker.run(instance, () =>
+            unary(instance, method, bytes, metadata, deadlineMs),
+          );
           picker.success(instance);
           return value as Res;
         } catch (error) {
           const code = (error as ServiceError).code;
           const rejected = isNoaError(error, 'NOA_CIRCUIT_OPEN');
           if (!rejected && FAILURE_CODES.has(code)) picker.failure(instance);
-          const notProcessed = rejected || (code === status.UNAVAILABLE && NOT_PROCESSED_DETAILS.test((error as ServiceError).details ?? ''));
+          const notProcessed =
+            rejected ||
+            (code === status.UNAVAILABLE &&
+              NOT_PROCESSED_DETAILS.test((error as ServiceError).details ?? ''));
           const retryable =
             attempt < attempts &&
-            (notProcessed || (callOptions.idempotent === true && (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED)));
+            (notProcessed ||
+              (callOptions.idempotent === true &&
+                (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED)));
           if (!retryable) {
             if (rejected) throw error;
             const e = error as ServiceError;
             throw Object.assign(
               new NoaError(
-                code === status.DEADLINE_EXCEEDED ? 'NOA_SERVICE_TIMEOUT' : code === status.UNAVAILABLE ? 'NOA_SERVICE_UNAVAILABLE' : 'NOA_GRPC_ERROR',
+                code === status.DEADLINE_EXCEEDED
+                  ? 'NOA_SERVICE_TIMEOUT'
+                  : code === status.UNAVAILABLE
+                    ? 'NOA_SERVICE_UNAVAILABLE'
+                    : 'NOA_GRPC_ERROR',
                 `${options.grpcService}/${name} on ${instance.address}:${instance.port} failed: ${status[code] ?? code} ${e.details ?? e.message}`,
                 { cause: error },
               ),

@@ -1,6 +1,14 @@
-export { memoryRegistry, type MemoryRegistryOptions } from './backends/memory.js';
+export { type MemoryRegistryOptions, memoryRegistry } from './backends/memory.js';
 export { type Balancer, type BalancerName, type BalancerOptions, createBalancer } from './balancer.js';
 export type { P2cEwmaOptions } from './balancers/p2c-ewma.js';
+export {
+  type BusEvent,
+  createEventBus,
+  type EventBus,
+  type EventBusOptions,
+  type EventQueue,
+  type EventSubscription,
+} from './event-bus.js';
 export type { HealthCheckSpec, InstanceRecord, NormalizedCheck, ServiceInstance } from './instance.js';
 export { type OutlierDetectionOptions, OutlierDetector } from './outlier-detector.js';
 export {
@@ -34,11 +42,3 @@ export {
   type ServiceResponse,
   type ServiceStreamResponse,
 } from './service-client.js';
-export {
-  type BusEvent,
-  createEventBus,
-  type EventBus,
-  type EventBusOptions,
-  type EventQueue,
-  type EventSubscription,
-} from './event-bus.js';

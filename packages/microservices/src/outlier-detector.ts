@@ -40,10 +40,19 @@ export class OutlierDetector {
       maxEjectionPercent = 50,
       now = Date.now,
     } = options;
-    invariant(Number.isInteger(consecutiveFailures) && consecutiveFailures >= 1, 'outlierDetection.consecutiveFailures must be an integer >= 1');
-    invariant(Number.isFinite(baseEjectionMs) && baseEjectionMs > 0, 'outlierDetection.baseEjectionMs must be > 0');
+    invariant(
+      Number.isInteger(consecutiveFailures) && consecutiveFailures >= 1,
+      'outlierDetection.consecutiveFailures must be an integer >= 1',
+    );
+    invariant(
+      Number.isFinite(baseEjectionMs) && baseEjectionMs > 0,
+      'outlierDetection.baseEjectionMs must be > 0',
+    );
     invariant(maxEjectionMs >= baseEjectionMs, 'outlierDetection.maxEjectionMs must be >= baseEjectionMs');
-    invariant(maxEjectionPercent >= 0 && maxEjectionPercent <= 100, 'outlierDetection.maxEjectionPercent must be 0-100');
+    invariant(
+      maxEjectionPercent >= 0 && maxEjectionPercent <= 100,
+      'outlierDetection.maxEjectionPercent must be 0-100',
+    );
     this.#threshold = consecutiveFailures;
     this.#baseMs = baseEjectionMs;
     this.#maxMs = maxEjectionMs;

@@ -107,7 +107,11 @@ function normalizeCheck(check: HealthCheckSpec | undefined): NormalizedCheck | u
 }
 
 function toRecord(options: RegisterOptions): InstanceRecord {
-  invariant(options && typeof options === 'object', 'register: options are required', 'NOA_REGISTRY_INVALID_INSTANCE');
+  invariant(
+    options && typeof options === 'object',
+    'register: options are required',
+    'NOA_REGISTRY_INVALID_INSTANCE',
+  );
   const { name, address, port, tags = [], meta = {}, weight = 1 } = options;
   validateServiceName(name);
   invariant(
@@ -165,7 +169,8 @@ class Registry extends TypedEventEmitter<ServiceRegistryEvents> implements Servi
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new NoaError('NOA_REGISTRY_CLOSED', 'the service registry is closed; create a new one');
+    if (this.#closed)
+      throw new NoaError('NOA_REGISTRY_CLOSED', 'the service registry is closed; create a new one');
   }
 
   #onError = (error: unknown) => {
@@ -205,7 +210,10 @@ class Registry extends TypedEventEmitter<ServiceRegistryEvents> implements Servi
     if (view) view.update(await this.backend.instances(service));
   }
 
-  async instances(service: string, { healthyOnly = false }: InstancesOptions = {}): Promise<ServiceInstance[]> {
+  async instances(
+    service: string,
+    { healthyOnly = false }: InstancesOptions = {},
+  ): Promise<ServiceInstance[]> {
     this.#assertOpen();
     validateServiceName(service);
     const view = this.#views.get(service);
@@ -233,7 +241,11 @@ class Registry extends TypedEventEmitter<ServiceRegistryEvents> implements Servi
     view.close();
   }
 
-  watch(service: string, listener: InstancesListener, { healthyOnly = false }: InstancesOptions = {}): () => void {
+  watch(
+    service: string,
+    listener: InstancesListener,
+    { healthyOnly = false }: InstancesOptions = {},
+  ): () => void {
     invariant(typeof listener === 'function', 'watch: listener must be a function');
     const view = this.#acquire(service);
     const unsubscribe = view.subscribe(listener, healthyOnly);

@@ -15,8 +15,8 @@ import {
 import { Pool } from 'undici';
 import { type Balancer, type BalancerName, type BalancerOptions, createBalancer } from './balancer.js';
 import type { ServiceInstance } from './instance.js';
-import { childTraceparent, requestIdFrom } from './internal/trace-context.js';
 import { InstancePicker } from './internal/instance-picker.js';
+import { childTraceparent, requestIdFrom } from './internal/trace-context.js';
 import type { OutlierDetectionOptions } from './outlier-detector.js';
 import { type Discovery, type ServiceRegistry, validateServiceName } from './registry.js';
 
@@ -116,7 +116,14 @@ export interface ServiceClient extends TypedEventEmitter<ServiceClientEvents> {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 // Errors where the request provably never reached the instance: safe to retry any method.
-const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -133,7 +140,9 @@ interface Prepared {
 
 /** Thrown inside the breaker so 5xx answers count as failures; carries the response out. */
 class StatusFailure extends Error {
-  constructor(readonly response: { status: number; headers: Record<string, HeaderValue>; body: Buffer | Readable }) {
+  constructor(
+    readonly response: { status: number; headers: Record<string, HeaderValue>; body: Buffer | Readable },
+  ) {
     super(`upstream answered ${response.status}`);
   }
 }
@@ -161,9 +170,13 @@ class Response implements ServiceResponse {
     try {
       return JSON.parse(this.body.toString('utf8')) as T;
     } catch (cause) {
-      throw new NoaError('NOA_SERVICE_INVALID_JSON', `${this.instance.name} answered ${this.status} with a body that is not JSON`, {
-        cause,
-      });
+      throw new NoaError(
+        'NOA_SERVICE_INVALID_JSON',
+        `${this.instance.name} answered ${this.status} with a body that is not JSON`,
+        {
+          cause,
+        },
+      );
     }
   }
 }
@@ -202,7 +215,10 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
 
   constructor(options: ServiceClientOptions) {
     super();
-    invariant(options && typeof options.registry?.discover === 'function', 'createServiceClient: registry is required');
+    invariant(
+      options && typeof options.registry?.discover === 'function',
+      'createServiceClient: registry is required',
+    );
     validateServiceName(options.service);
     const {
       timeoutMs = 10_000,
@@ -217,10 +233,16 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
       logger = noopLogger,
     } = options;
     invariant(Number.isFinite(timeoutMs) && timeoutMs > 0, 'createServiceClient: timeoutMs must be > 0');
-    invariant(Number.isInteger(connections) && connections > 0, 'createServiceClient: connections must be an integer > 0');
+    invariant(
+      Number.isInteger(connections) && connections > 0,
+      'createServiceClient: connections must be an integer > 0',
+    );
     invariant(maxResponseBytes > 0, 'createServiceClient: maxResponseBytes must be > 0');
     const attempts = retry === false ? 1 : (retry.attempts ?? 3);
-    invariant(Number.isInteger(attempts) && attempts >= 1, 'createServiceClient: retry.attempts must be an integer >= 1');
+    invariant(
+      Number.isInteger(attempts) && attempts >= 1,
+      'createServiceClient: retry.attempts must be an integer >= 1',
+    );
     this.#backoff = { delayMs: 10, maxDelayMs: 200, jitter: 'full', ...(retry ? retry.backoff : {}) };
     validateBackoff(this.#backoff);
     this.#retryStatuses = new Set(retry === false ? [] : (retry.statuses ?? [502, 503, 504]));
@@ -244,12 +266,18 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
         this.emit('circuit-open', instance);
       },
       onEject: (instance, durationMs) => {
-        logger.warn({ service: this.service, instance: instance.id, durationMs }, 'service client: instance ejected');
+        logger.warn(
+          { service: this.service, instance: instance.id, durationMs },
+          'service client: instance ejected',
+        );
         this.emit('eject', { instance, durationMs });
       },
       onRemoved: (ids) => {
         for (const id of ids) {
-          this.#pools.get(id)?.close().catch(() => {});
+          this.#pools
+            .get(id)
+            ?.close()
+            .catch(() => {});
           this.#pools.delete(id);
         }
       },
@@ -276,16 +304,33 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
 
   #prepare(request: ServiceRequest): Prepared {
     invariant(!this.#closed, `the client for "${this.service}" is closed`, 'NOA_SERVICE_CLOSED');
-    invariant(request && typeof request.path === 'string' && request.path.startsWith('/'), 'request: path must start with "/"', 'NOA_SERVICE_INVALID_REQUEST');
-    invariant(!/[\s\0]/.test(request.path), 'request: path must not contain whitespace; encode it', 'NOA_SERVICE_INVALID_REQUEST');
+    invariant(
+      request && typeof request.path === 'string' && request.path.startsWith('/'),
+      'request: path must start with "/"',
+      'NOA_SERVICE_INVALID_REQUEST',
+    );
+    invariant(
+      !/[\s\0]/.test(request.path),
+      'request: path must not contain whitespace; encode it',
+      'NOA_SERVICE_INVALID_REQUEST',
+    );
     const method = (request.method ?? 'GET').toUpperCase();
-    invariant(TOKEN.test(method), `request: invalid method ${JSON.stringify(request.method)}`, 'NOA_SERVICE_INVALID_REQUEST');
+    invariant(
+      TOKEN.test(method),
+      `request: invalid method ${JSON.stringify(request.method)}`,
+      'NOA_SERVICE_INVALID_REQUEST',
+    );
     const timeoutMs = request.timeoutMs ?? this.#timeoutMs;
-    invariant(Number.isFinite(timeoutMs) && timeoutMs > 0, 'request: timeoutMs must be > 0', 'NOA_SERVICE_INVALID_REQUEST');
+    invariant(
+      Number.isFinite(timeoutMs) && timeoutMs > 0,
+      'request: timeoutMs must be > 0',
+      'NOA_SERVICE_INVALID_REQUEST',
+    );
     let path = request.path;
     if (request.query) {
       const params = new URLSearchParams();
-      for (const [key, value] of Object.entries(request.query)) if (value !== undefined) params.append(key, String(value));
+      for (const [key, value] of Object.entries(request.query))
+        if (value !== undefined) params.append(key, String(value));
       const qs = params.toString();
       if (qs) path += (path.includes('?') ? '&' : '?') + qs;
     }
@@ -321,7 +366,11 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
 
   async #send(request: ServiceRequest, streaming: boolean): Promise<ServiceResponse | ServiceStreamResponse> {
     const req = this.#prepare(request);
-    invariant(streaming || !req.streamBody, 'request: a stream body needs stream(); request() bodies must be strings or bytes', 'NOA_SERVICE_INVALID_REQUEST');
+    invariant(
+      streaming || !req.streamBody,
+      'request: a stream body needs stream(); request() bodies must be strings or bytes',
+      'NOA_SERVICE_INVALID_REQUEST',
+    );
     if (req.signal?.aborted) throw abortedError(this.service, req.signal.reason);
     if (!this.#picker.synced) await this.#ready(req.timeoutMs, req.signal);
     const tried = new Set<string>();
@@ -329,9 +378,14 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
       const instance = this.#picker.choose(tried);
       tried.add(instance.id);
       try {
-        const { value: result, end } = await this.#picker.run(instance, () => this.#attempt(instance, req, streaming), !streaming);
+        const { value: result, end } = await this.#picker.run(
+          instance,
+          () => this.#attempt(instance, req, streaming),
+          !streaming,
+        );
         this.#picker.success(instance);
-        if (!streaming) return new Response(result.status, result.headers, result.body as Buffer, instance, attempt);
+        if (!streaming)
+          return new Response(result.status, result.headers, result.body as Buffer, instance, attempt);
         const body = result.body as Readable;
         if (body.destroyed) end();
         else body.once('close', end);
@@ -353,13 +407,21 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
         if (!retryable) {
           if (error instanceof StatusFailure) {
             const r = error.response;
-            if (streaming) return { status: r.status, headers: r.headers, body: r.body as Readable, instance, attempts: attempt };
+            if (streaming)
+              return {
+                status: r.status,
+                headers: r.headers,
+                body: r.body as Readable,
+                instance,
+                attempts: attempt,
+              };
             return new Response(r.status, r.headers, r.body as Buffer, instance, attempt);
           }
           throw this.#finalError(error, instance, attempt);
         }
         // A destroyed undici body emits an abort error: listen so it cannot go unhandled.
-        if (error instanceof StatusFailure && streaming) (error.response.body as Readable).on('error', () => {}).destroy();
+        if (error instanceof StatusFailure && streaming)
+          (error.response.body as Readable).on('error', () => {}).destroy();
         this.emit('retry', { attempt, instance, error });
         const delayMs = backoffDelay(this.#backoff, attempt);
         if (delayMs > 0) await sleep(delayMs, req.signal).catch(() => {});
@@ -373,7 +435,9 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
     });
-    const abort = signal ? new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })) : undefined;
+    const abort = signal
+      ? new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+      : undefined;
     await Promise.race([this.#discovery.ready, timeout, ...(abort ? [abort] : [])]);
     clearTimeout(timer);
   }
@@ -383,10 +447,18 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     const code = errorCode(error);
     const where = `${this.service} (${instance.address}:${instance.port}) after ${attempts} attempt(s)`;
     if (TIMEOUTS.has(code ?? ''))
-      return new NoaError('NOA_SERVICE_TIMEOUT', `request to ${where} timed out; raise timeoutMs or check the instance`, { cause: error });
-    return new NoaError('NOA_SERVICE_UNAVAILABLE', `request to ${where} failed: ${(error as Error)?.message ?? error}`, {
-      cause: error,
-    });
+      return new NoaError(
+        'NOA_SERVICE_TIMEOUT',
+        `request to ${where} timed out; raise timeoutMs or check the instance`,
+        { cause: error },
+      );
+    return new NoaError(
+      'NOA_SERVICE_UNAVAILABLE',
+      `request to ${where} failed: ${(error as Error)?.message ?? error}`,
+      {
+        cause: error,
+      },
+    );
   }
 
   async #attempt(
@@ -407,12 +479,17 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
       });
     } catch (error) {
       if (TIMEOUTS.has(errorCode(error) ?? ''))
-        throw new NoaError('NOA_SERVICE_TIMEOUT', `${this.service} did not answer within ${req.timeoutMs} ms`, { cause: error });
+        throw new NoaError(
+          'NOA_SERVICE_TIMEOUT',
+          `${this.service} did not answer within ${req.timeoutMs} ms`,
+          { cause: error },
+        );
       throw error;
     }
     const headers = response.headers as Record<string, HeaderValue>;
     if (streaming) {
-      if (response.statusCode >= 500) throw new StatusFailure({ status: response.statusCode, headers, body: response.body });
+      if (response.statusCode >= 500)
+        throw new StatusFailure({ status: response.statusCode, headers, body: response.body });
       return { status: response.statusCode, headers, body: response.body as Readable };
     }
     let body: Buffer;
@@ -420,7 +497,11 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
       body = await readBody(response.body, this.#maxResponseBytes, this.service);
     } catch (error) {
       if (TIMEOUTS.has(errorCode(error) ?? ''))
-        throw new NoaError('NOA_SERVICE_TIMEOUT', `${this.service} stalled sending its body for ${req.timeoutMs} ms`, { cause: error });
+        throw new NoaError(
+          'NOA_SERVICE_TIMEOUT',
+          `${this.service} stalled sending its body for ${req.timeoutMs} ms`,
+          { cause: error },
+        );
       throw error;
     }
     if (response.statusCode >= 500) throw new StatusFailure({ status: response.statusCode, headers, body });

@@ -92,7 +92,8 @@ export interface Service {
 
 async function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new NoaError('NOA_SERVICE_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`);
+  if (declared > limit)
+    throw new NoaError('NOA_SERVICE_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -103,7 +104,12 @@ async function readRequestBody(req: IncomingMessage, limit: number): Promise<Buf
   return size ? Buffer.concat(chunks, size) : undefined;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.end();
     return;
@@ -139,9 +145,18 @@ class HttpService implements Service {
 
   constructor(options: CreateServiceOptions) {
     validateServiceName(options?.name);
-    const { port = 0, drainMs = 0, shutdownTimeoutMs = 10_000, maxBodyBytes = 1024 * 1024, healthPath = '/health' } = options;
+    const {
+      port = 0,
+      drainMs = 0,
+      shutdownTimeoutMs = 10_000,
+      maxBodyBytes = 1024 * 1024,
+      healthPath = '/health',
+    } = options;
     invariant(Number.isInteger(port) && port >= 0 && port < 65_536, 'createService: port must be 0-65535');
-    invariant(drainMs >= 0 && shutdownTimeoutMs >= 0, 'createService: drainMs and shutdownTimeoutMs must be >= 0');
+    invariant(
+      drainMs >= 0 && shutdownTimeoutMs >= 0,
+      'createService: drainMs and shutdownTimeoutMs must be >= 0',
+    );
     invariant(maxBodyBytes > 0, 'createService: maxBodyBytes must be > 0');
     invariant(healthPath.startsWith('/'), 'createService: healthPath must start with "/"');
     this.name = options.name;
@@ -190,7 +205,9 @@ class HttpService implements Service {
       const found = this.#router.find(req.method ?? 'GET', url.pathname);
       if (found === undefined || found === 'method-not-allowed') {
         if (this.#options.fallback) return this.#options.fallback(req, res);
-        return found ? send(res, 405, { error: 'method not allowed' }) : send(res, 404, { error: 'not found' });
+        return found
+          ? send(res, 405, { error: 'method not allowed' })
+          : send(res, 404, { error: 'not found' });
       }
       const raw = await readRequestBody(req, this.#options.maxBodyBytes ?? 1024 * 1024);
       let body: unknown = raw;
@@ -223,7 +240,11 @@ class HttpService implements Service {
   }
 
   async start(): Promise<void> {
-    invariant(!this.server.listening, `service ${this.name} is already started`, 'NOA_SERVICE_ALREADY_STARTED');
+    invariant(
+      !this.server.listening,
+      `service ${this.name} is already started`,
+      'NOA_SERVICE_ALREADY_STARTED',
+    );
     const { port = 0, host = '127.0.0.1' } = this.#options;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -245,7 +266,10 @@ class HttpService implements Service {
           tags: this.#options.tags,
           meta: this.#options.meta,
           weight: this.#options.weight,
-          check: this.#options.check ?? { http: `${this.url}${this.#options.healthPath ?? '/health'}`, intervalMs: 10_000 },
+          check: this.#options.check ?? {
+            http: `${this.url}${this.#options.healthPath ?? '/health'}`,
+            intervalMs: 10_000,
+          },
         });
       } catch (error) {
         await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -277,7 +301,10 @@ class HttpService implements Service {
     try {
       await this.#registration?.deregister();
     } catch (error) {
-      this.#logger.warn({ err: error, service: this.name }, 'service: deregister failed (its TTL/check will remove it)');
+      this.#logger.warn(
+        { err: error, service: this.name },
+        'service: deregister failed (its TTL/check will remove it)',
+      );
     }
     this.#registration = undefined;
     const { drainMs = 0, shutdownTimeoutMs = 10_000 } = this.#options;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createBalancer, type ServiceInstance } from '../src/index.js';
 import { p2cEwma } from '../src/balancers/p2c-ewma.js';
+import { createBalancer, type ServiceInstance } from '../src/index.js';
 
 const instance = (id: string, weight = 1): ServiceInstance => ({
   id,
@@ -53,15 +53,19 @@ describe('balancers', () => {
 
   it('weighted shares are exact over whole cycles (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 5 }), (weights, cycles) => {
-        const b = createBalancer('weighted');
-        const items = weights.map((w, i) => instance(`i${i}`, w));
-        const total = weights.reduce((a, w) => a + w, 0);
-        const counts = countPicks(Array.from({ length: total * cycles }, () => b.pick(items)));
-        items.forEach((item) => {
-          expect(counts[item.id]).toBe(item.weight * cycles);
-        });
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 5 }),
+        (weights, cycles) => {
+          const b = createBalancer('weighted');
+          const items = weights.map((w, i) => instance(`i${i}`, w));
+          const total = weights.reduce((a, w) => a + w, 0);
+          const counts = countPicks(Array.from({ length: total * cycles }, () => b.pick(items)));
+          items.forEach((item) => {
+            expect(counts[item.id]).toBe(item.weight * cycles);
+          });
+        },
+      ),
     );
   });
 
@@ -85,7 +89,7 @@ describe('balancers', () => {
   });
 
   it('p2c-ewma avoids the slow instance until the fast ones are loaded', () => {
-    let now = 0;
+    const now = 0;
     const b = p2cEwma({ now: () => now, decayMs: 1_000 });
     const items = ['fast1', 'fast2', 'slow'].map((id) => instance(id));
     for (const item of items) {
@@ -119,6 +123,8 @@ describe('balancers', () => {
   });
 
   it('rejects an unknown balancer', () => {
-    expect(() => createBalancer('fastest' as never)).toThrow(expect.objectContaining({ code: 'NOA_SERVICE_INVALID_BALANCER' }));
+    expect(() => createBalancer('fastest' as never)).toThrow(
+      expect.objectContaining({ code: 'NOA_SERVICE_INVALID_BALANCER' }),
+    );
   });
 });

@@ -7,7 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { isNoaError } from '@noa/core';
 import { uniqueName, waitUntil } from '@noa/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createServiceRegistry, type RegistryBackend, type ServiceInstance, type ServiceRegistry } from '../src/index.js';
+import {
+  createServiceRegistry,
+  type RegistryBackend,
+  type ServiceInstance,
+  type ServiceRegistry,
+} from '../src/index.js';
 
 export interface ContractTarget {
   create(): RegistryBackend;
@@ -62,7 +67,16 @@ export function registryContract(label: string, target: ContractTarget): void {
       expect(reg.id).toBe(`${name}-127.0.0.1-4001`);
       const list = await r.instances(name);
       expect(list).toEqual([
-        { id: reg.id, name, address: '127.0.0.1', port: 4001, tags: ['v1', 'eu'], meta: { zone: 'a' }, weight: 3, healthy: true },
+        {
+          id: reg.id,
+          name,
+          address: '127.0.0.1',
+          port: 4001,
+          tags: ['v1', 'eu'],
+          meta: { zone: 'a' },
+          weight: 3,
+          healthy: true,
+        },
       ]);
       expect(await r.services()).toContain(name);
       await reg.deregister();
@@ -93,7 +107,10 @@ export function registryContract(label: string, target: ContractTarget): void {
       await a.register({ name, id: 'two', address: '127.0.0.1', port: 4002 });
       await waitUntil(() => seen.at(-1)?.length === 2, { message: 'two instances', timeoutMs: 15_000 });
       await one.deregister();
-      await waitUntil(() => seen.at(-1)?.join() === 'two', { message: 'one deregistered', timeoutMs: 15_000 });
+      await waitUntil(() => seen.at(-1)?.join() === 'two', {
+        message: 'one deregistered',
+        timeoutMs: 15_000,
+      });
       // the cache answers once the watch is running
       expect(ids(await b.instances(name))).toEqual(['two']);
       stop();
@@ -114,7 +131,10 @@ export function registryContract(label: string, target: ContractTarget): void {
       await waitUntil(() => healthy.at(-1)?.length === 0, { message: 'TTL lapsed', timeoutMs: 10_000 });
       expect((await r.instances(name)).map((i) => [i.id, i.healthy])).toEqual([['ghost', false]]);
       expect(await backend.pass(name, 'ghost', 5_000)).toBe(true);
-      await waitUntil(() => healthy.at(-1)?.join() === 'ghost', { message: 'healthy again', timeoutMs: 10_000 });
+      await waitUntil(() => healthy.at(-1)?.join() === 'ghost', {
+        message: 'healthy again',
+        timeoutMs: 10_000,
+      });
       expect(await backend.pass(name, 'unknown-instance', 5_000)).toBe(false);
       stop();
     });
@@ -132,14 +152,25 @@ export function registryContract(label: string, target: ContractTarget): void {
       try {
         const r = registry();
         const name = uniqueName('svc');
-        await r.register({ name, address: '127.0.0.1', port: 4005, check: { http: health.url, intervalMs: 200 } });
+        await r.register({
+          name,
+          address: '127.0.0.1',
+          port: 4005,
+          check: { http: health.url, intervalMs: 200 },
+        });
         const discovery = r.discover(name);
         await discovery.ready;
         expect(discovery.instances()).toHaveLength(1);
         health.setStatus(500);
-        await waitUntil(() => discovery.instances().length === 0, { message: 'failing check', timeoutMs: 10_000 });
+        await waitUntil(() => discovery.instances().length === 0, {
+          message: 'failing check',
+          timeoutMs: 10_000,
+        });
         health.setStatus(200);
-        await waitUntil(() => discovery.instances().length === 1, { message: 'passing again', timeoutMs: 10_000 });
+        await waitUntil(() => discovery.instances().length === 1, {
+          message: 'passing again',
+          timeoutMs: 10_000,
+        });
         discovery.close();
       } finally {
         await health.close();
@@ -165,7 +196,10 @@ export function registryContract(label: string, target: ContractTarget): void {
       await r.kv.set(`${base}db/pool`, '10');
       await r.kv.set(`${base}other`, 'ü json {"a":1}');
       expect(await r.kv.get(`${base}db/url`)).toBe('postgres://x');
-      expect(await r.kv.list(`${base}db/`)).toEqual({ [`${base}db/url`]: 'postgres://x', [`${base}db/pool`]: '10' });
+      expect(await r.kv.list(`${base}db/`)).toEqual({
+        [`${base}db/url`]: 'postgres://x',
+        [`${base}db/pool`]: '10',
+      });
       expect(await r.kv.get(`${base}other`)).toBe('ü json {"a":1}');
       await r.kv.delete(`${base}db/url`);
       expect(await r.kv.get(`${base}db/url`)).toBeUndefined();
@@ -173,14 +207,26 @@ export function registryContract(label: string, target: ContractTarget): void {
 
     it('rejects bad registrations with clear codes', async () => {
       const r = registry();
-      const codeOf = (p: Promise<unknown>) => p.then(() => 'none', (e) => (isNoaError(e) ? e.code : String(e)));
-      expect(await codeOf(r.register({ name: 'bad name!', address: '127.0.0.1', port: 1 }))).toBe('NOA_REGISTRY_INVALID_NAME');
-      expect(await codeOf(r.register({ name: 'ok', address: '127.0.0.1', port: 0 }))).toBe('NOA_REGISTRY_INVALID_INSTANCE');
-      expect(await codeOf(r.register({ name: 'ok', address: '', port: 80 }))).toBe('NOA_REGISTRY_INVALID_INSTANCE');
-      expect(await codeOf(r.register({ name: 'ok', address: 'h', port: 80, weight: 0 }))).toBe('NOA_REGISTRY_INVALID_INSTANCE');
-      expect(await codeOf(r.register({ name: 'ok', address: 'h', port: 80, check: { http: 'ftp://x' } }))).toBe(
-        'NOA_REGISTRY_INVALID_CHECK',
+      const codeOf = (p: Promise<unknown>) =>
+        p.then(
+          () => 'none',
+          (e) => (isNoaError(e) ? e.code : String(e)),
+        );
+      expect(await codeOf(r.register({ name: 'bad name!', address: '127.0.0.1', port: 1 }))).toBe(
+        'NOA_REGISTRY_INVALID_NAME',
       );
+      expect(await codeOf(r.register({ name: 'ok', address: '127.0.0.1', port: 0 }))).toBe(
+        'NOA_REGISTRY_INVALID_INSTANCE',
+      );
+      expect(await codeOf(r.register({ name: 'ok', address: '', port: 80 }))).toBe(
+        'NOA_REGISTRY_INVALID_INSTANCE',
+      );
+      expect(await codeOf(r.register({ name: 'ok', address: 'h', port: 80, weight: 0 }))).toBe(
+        'NOA_REGISTRY_INVALID_INSTANCE',
+      );
+      expect(
+        await codeOf(r.register({ name: 'ok', address: 'h', port: 80, check: { http: 'ftp://x' } })),
+      ).toBe('NOA_REGISTRY_INVALID_CHECK');
       expect(await codeOf(r.register({ name: 'ok', address: 'h', port: 80, check: { ttlMs: 5 } }))).toBe(
         'NOA_REGISTRY_INVALID_CHECK',
       );

@@ -22,10 +22,19 @@ describe('event bus over @noa/message-queue (memory provider)', () => {
     const analyticsA: string[] = [];
     const analyticsB: string[] = [];
     await bus.subscribe<{ id: number }>('user.created', 'email', (e) => void email.push(`${e.payload.id}`));
-    await bus.subscribe<{ id: number }>('user.created', 'analytics', (e) => void analyticsA.push(`${e.payload.id}`), {
-      concurrency: 2,
-    });
-    await bus.subscribe<{ id: number }>('user.created', 'analytics', (e) => void analyticsB.push(`${e.payload.id}`));
+    await bus.subscribe<{ id: number }>(
+      'user.created',
+      'analytics',
+      (e) => void analyticsA.push(`${e.payload.id}`),
+      {
+        concurrency: 2,
+      },
+    );
+    await bus.subscribe<{ id: number }>(
+      'user.created',
+      'analytics',
+      (e) => void analyticsB.push(`${e.payload.id}`),
+    );
     for (let i = 0; i < 20; i++) {
       const { groups } = await bus.publish('user.created', { id: i });
       expect(groups).toEqual(['analytics', 'email']);
@@ -39,7 +48,11 @@ describe('event bus over @noa/message-queue (memory provider)', () => {
 
   it('redelivers a failed event to its group with the same id; publishing an id twice delivers once', async () => {
     const mq = manager();
-    const bus = createEventBus({ queue: mq, prefix: uniqueName('ev'), groups: { 'order.paid': ['billing'] } });
+    const bus = createEventBus({
+      queue: mq,
+      prefix: uniqueName('ev'),
+      groups: { 'order.paid': ['billing'] },
+    });
     cleanups.push(() => bus.close());
     // published before anyone subscribed: the declared group keeps it
     await bus.publish('order.paid', { order: 1 }, { id: 'evt-1' });
@@ -74,7 +87,11 @@ describe('event bus over @noa/message-queue (memory provider)', () => {
   it('rejects bad names', async () => {
     const bus = createEventBus({ queue: manager() });
     await expect(bus.publish('bad name', {})).rejects.toMatchObject({ code: 'NOA_EVENT_BUS_INVALID_NAME' });
-    await expect(bus.subscribe('ok', '', () => {})).rejects.toMatchObject({ code: 'NOA_EVENT_BUS_INVALID_NAME' });
-    expect(() => createEventBus({ queue: {} as never })).toThrow(expect.objectContaining({ code: 'NOA_INVALID_OPTION' }));
+    await expect(bus.subscribe('ok', '', () => {})).rejects.toMatchObject({
+      code: 'NOA_EVENT_BUS_INVALID_NAME',
+    });
+    expect(() => createEventBus({ queue: {} as never })).toThrow(
+      expect.objectContaining({ code: 'NOA_INVALID_OPTION' }),
+    );
   });
 });

@@ -112,10 +112,19 @@ export async function startFakeConsul(): Promise<FakeConsul> {
       .filter((s) => s.Service === name)
       .map((s) => ({
         Node: { Node: 'fake-node', Address: '127.0.0.1' },
-        Service: { ID: s.ID, Service: s.Service, Address: s.Address, Port: s.Port, Tags: s.Tags, Meta: s.Meta },
+        Service: {
+          ID: s.ID,
+          Service: s.Service,
+          Address: s.Address,
+          Port: s.Port,
+          Tags: s.Tags,
+          Meta: s.Meta,
+        },
         Checks: [
           { CheckID: 'serfHealth', Status: 'passing', ServiceID: '' },
-          ...(s.check ? [{ CheckID: s.check.id, Status: s.check.status, ServiceID: s.ID, Output: s.check.output }] : []),
+          ...(s.check
+            ? [{ CheckID: s.check.id, Status: s.check.status, ServiceID: s.ID, Output: s.check.output }]
+            : []),
         ],
       }))
       .filter((entry) => !passingOnly || entry.Checks.every((c) => c.Status === 'passing'));
@@ -212,7 +221,8 @@ export async function startFakeConsul(): Promise<FakeConsul> {
       }
       if (req.method === 'GET' && path === '/v1/catalog/services') {
         const out: Record<string, string[]> = { consul: [] };
-        for (const s of services.values()) out[s.Service] = [...new Set([...(out[s.Service] ?? []), ...s.Tags])];
+        for (const s of services.values())
+          out[s.Service] = [...new Set([...(out[s.Service] ?? []), ...s.Tags])];
         return json(200, out, { 'X-Consul-Index': String(index) });
       }
       if ((m = /^\/v1\/kv\/(.*)$/.exec(path))) {
@@ -230,7 +240,12 @@ export async function startFakeConsul(): Promise<FakeConsul> {
         if (req.method === 'GET') {
           const items = [...kv]
             .filter(([k]) => (recurse ? k.startsWith(key) : k === key))
-            .map(([k, v]) => ({ Key: k, Value: v.value.toString('base64'), Flags: 0, ModifyIndex: v.modifyIndex }));
+            .map(([k, v]) => ({
+              Key: k,
+              Value: v.value.toString('base64'),
+              Flags: 0,
+              ModifyIndex: v.modifyIndex,
+            }));
           if (items.length === 0) return notFound('');
           return json(200, items, { 'X-Consul-Index': String(index) });
         }

@@ -35,7 +35,11 @@ describe('gateway (real upstreams on loopback)', () => {
     registry = createServiceRegistry({ backend: memoryRegistry() });
     users = uniqueName('users');
     orders = uniqueName('orders');
-    upstreams.push(await startUpstream(registry, users), await startUpstream(registry, users), await startUpstream(registry, orders));
+    upstreams.push(
+      await startUpstream(registry, users),
+      await startUpstream(registry, users),
+      await startUpstream(registry, orders),
+    );
   });
   afterEach(async () => {
     await gateway?.close();
@@ -58,7 +62,12 @@ describe('gateway (real upstreams on loopback)', () => {
     } catch {
       json = undefined;
     }
-    return { status: res.statusCode, headers: res.headers, text, json: json as Echo & Record<string, unknown> };
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      text,
+      json: json as Echo & Record<string, unknown>,
+    };
   };
 
   it('proxies with prefix stripping, query, methods, forwarded headers and hop-by-hop stripping', async () => {
@@ -69,29 +78,33 @@ describe('gateway (real upstreams on loopback)', () => {
       ],
     });
     // node:http, because undici will not send a custom Connection header
-    const r = await new Promise<{ status: number; headers: Record<string, unknown>; json: Echo }>((resolve, reject) => {
-      const req = httpRequest(
-        `${base}/api/v1/users/42/profile?x=1&y=%20z`,
-        {
-          headers: {
-            'x-request-id': 'rid-1',
-            connection: 'x-private',
-            'x-private': 'secret',
-            'proxy-authorization': 'Basic abc',
-            'x-forwarded-for': '6.6.6.6',
+    const r = await new Promise<{ status: number; headers: Record<string, unknown>; json: Echo }>(
+      (resolve, reject) => {
+        const req = httpRequest(
+          `${base}/api/v1/users/42/profile?x=1&y=%20z`,
+          {
+            headers: {
+              'x-request-id': 'rid-1',
+              connection: 'x-private',
+              'x-private': 'secret',
+              'proxy-authorization': 'Basic abc',
+              'x-forwarded-for': '6.6.6.6',
+            },
           },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (d) => {
-            text += d;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, json: JSON.parse(text) }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
+          (res) => {
+            let text = '';
+            res.on('data', (d) => {
+              text += d;
+            });
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, json: JSON.parse(text) }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      },
+    );
     expect(r.status).toBe(200);
     expect(r.json.url).toBe('/42/profile?x=1&y=%20z');
     const h = r.json.headers;
@@ -124,7 +137,11 @@ describe('gateway (real upstreams on loopback)', () => {
           hash.update(chunk);
         });
         req.on('end', () => {
-          res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-upload-sha': hash.digest('hex'), 'x-upload-size': String(size) });
+          res.writeHead(200, {
+            'content-type': 'application/octet-stream',
+            'x-upload-sha': hash.digest('hex'),
+            'x-upload-size': String(size),
+          });
           // 8 MiB down, in chunks
           let left = 128;
           const chunk = Buffer.alloc(64 * 1024, 7);
@@ -150,11 +167,19 @@ describe('gateway (real upstreams on loopback)', () => {
   });
 
   it('rejects traversal, malformed URLs and oversized input with clear 4xx, and keeps serving', async () => {
-    await start({ routes: [{ prefix: '/api/v1/users', service: users }, { prefix: '/admin', service: orders }], limits: { bodyBytes: 1_000, urlBytes: 500, headerBytes: 4_096 } });
+    await start({
+      routes: [
+        { prefix: '/api/v1/users', service: users },
+        { prefix: '/admin', service: orders },
+      ],
+      limits: { bodyBytes: 1_000, urlBytes: 500, headerBytes: 4_096 },
+    });
     const raw = (target: string, extra = '') =>
       new Promise<string>((resolve) => {
         const { port } = new URL(base);
-        const socket = connect(Number(port), '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nhost: x\r\n${extra}connection: close\r\n\r\n`));
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write(`GET ${target} HTTP/1.1\r\nhost: x\r\n${extra}connection: close\r\n\r\n`),
+        );
         let out = '';
         socket.on('data', (d) => {
           out += d;
@@ -167,7 +192,9 @@ describe('gateway (real upstreams on loopback)', () => {
     expect(await raw('/api/v1/users/%zz')).toBe('HTTP/1.1 400 Bad Request');
     expect(await raw('/api/v1/users/%00')).toBe('HTTP/1.1 400 Bad Request');
     expect(await raw(`/api/v1/users/${'a'.repeat(600)}`)).toBe('HTTP/1.1 414 URI Too Long');
-    expect(await raw('/api/v1/users/1', `x-big: ${'b'.repeat(8_000)}\r\n`)).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    expect(await raw('/api/v1/users/1', `x-big: ${'b'.repeat(8_000)}\r\n`)).toBe(
+      'HTTP/1.1 431 Request Header Fields Too Large',
+    );
     expect((await call('/api/v1/users/1', { method: 'POST', body: 'x'.repeat(2_000) })).status).toBe(413);
     // chunked, no content-length: stopped while streaming
     const chunked = await new Promise<number>((resolve, reject) => {
@@ -190,15 +217,31 @@ describe('gateway (real upstreams on loopback)', () => {
         {
           prefix: '/secure',
           service: users,
-          auth: { jwt: { secret: SECRET, issuer: 'noa', audience: 'api', claimsToHeaders: { sub: 'x-user-id', role: 'x-user-role' } } },
+          auth: {
+            jwt: {
+              secret: SECRET,
+              issuer: 'noa',
+              audience: 'api',
+              claimsToHeaders: { sub: 'x-user-id', role: 'x-user-role' },
+            },
+          },
         },
         { prefix: '/open', service: users },
       ],
     });
     const key = new TextEncoder().encode(SECRET);
     const sign = (claims: Record<string, unknown>, tweak: (j: SignJWT) => SignJWT = (j) => j) =>
-      tweak(new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer('noa').setAudience('api').setIssuedAt().setExpirationTime('5m')).sign(key);
-    const ok = await call('/secure/me', { headers: { authorization: `Bearer ${await sign({ sub: 'u1', role: 'admin' })}`, 'x-user-id': 'forged' } });
+      tweak(
+        new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuer('noa')
+          .setAudience('api')
+          .setIssuedAt()
+          .setExpirationTime('5m'),
+      ).sign(key);
+    const ok = await call('/secure/me', {
+      headers: { authorization: `Bearer ${await sign({ sub: 'u1', role: 'admin' })}`, 'x-user-id': 'forged' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.json.headers['x-user-id']).toBe('u1');
     expect(ok.json.headers['x-user-role']).toBe('admin');
@@ -207,13 +250,24 @@ describe('gateway (real upstreams on loopback)', () => {
     expect(open.json.headers['x-user-id']).toBeUndefined();
     expect(open.json.headers['x-user-role']).toBeUndefined();
 
-    const statusOf = async (token: string) => (await call('/secure/me', { headers: { authorization: `Bearer ${token}` } })).status;
+    const statusOf = async (token: string) =>
+      (await call('/secure/me', { headers: { authorization: `Bearer ${token}` } })).status;
     expect((await call('/secure/me')).status).toBe(401);
     expect((await call('/secure/me')).headers['www-authenticate']).toBe('Bearer');
-    const none = new UnsecuredJWT({ sub: 'u1' }).setIssuer('noa').setAudience('api').setExpirationTime('5m').encode();
+    const none = new UnsecuredJWT({ sub: 'u1' })
+      .setIssuer('noa')
+      .setAudience('api')
+      .setExpirationTime('5m')
+      .encode();
     expect(await statusOf(none)).toBe(401);
-    expect(await statusOf(await sign({ sub: 'u1' }, (j) => j.setExpirationTime(Math.floor(Date.now() / 1000) - 60)))).toBe(401);
-    expect(await statusOf(await sign({ sub: 'u1' }, (j) => j.setNotBefore(Math.floor(Date.now() / 1000) + 3_600)))).toBe(401);
+    expect(
+      await statusOf(
+        await sign({ sub: 'u1' }, (j) => j.setExpirationTime(Math.floor(Date.now() / 1000) - 60)),
+      ),
+    ).toBe(401);
+    expect(
+      await statusOf(await sign({ sub: 'u1' }, (j) => j.setNotBefore(Math.floor(Date.now() / 1000) + 3_600))),
+    ).toBe(401);
     expect(await statusOf(await sign({ sub: 'u1' }, (j) => j.setIssuer('evil')))).toBe(401);
     expect(await statusOf(await sign({ sub: 'u1' }, (j) => j.setAudience('other')))).toBe(401);
     const wrongKey = await new SignJWT({ sub: 'u1' })
@@ -226,7 +280,9 @@ describe('gateway (real upstreams on loopback)', () => {
   });
 
   it('JWT verification cache: a cached token still stops working at its exp', async () => {
-    await start({ routes: [{ prefix: '/s', service: users, auth: { jwt: { secret: SECRET, clockToleranceSec: 0 } } }] });
+    await start({
+      routes: [{ prefix: '/s', service: users, auth: { jwt: { secret: SECRET, clockToleranceSec: 0 } } }],
+    });
     const token = await new SignJWT({ sub: 'u1' })
       .setProtectedHeader({ alg: 'HS256' })
       .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
@@ -252,7 +308,13 @@ describe('gateway (real upstreams on loopback)', () => {
     extraClose.push(() => new Promise<void>((resolve) => jwks.close(() => resolve())));
     const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
     await start({
-      routes: [{ prefix: '/secure', service: users, auth: { jwt: { jwksUrl, issuer: 'noa', audience: 'api', jwksCooldownMs: 0 } } }],
+      routes: [
+        {
+          prefix: '/secure',
+          service: users,
+          auth: { jwt: { jwksUrl, issuer: 'noa', audience: 'api', jwksCooldownMs: 0 } },
+        },
+      ],
     });
     const sign = (privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'], kid: string) =>
       new SignJWT({ sub: `user-${kid}` })
@@ -279,18 +341,32 @@ describe('gateway (real upstreams on loopback)', () => {
       .sign(new TextEncoder().encode(pem));
     expect((await get(confused)).status).toBe(401);
     expect(() =>
-      createGateway({ registry, routes: [{ prefix: '/x', service: users, auth: { jwt: { jwksUrl, algorithms: ['HS256'] } } }] }),
+      createGateway({
+        registry,
+        routes: [{ prefix: '/x', service: users, auth: { jwt: { jwksUrl, algorithms: ['HS256'] } } }],
+      }),
     ).toThrow(expect.objectContaining({ code: 'NOA_INVALID_OPTION' }));
-    expect(() => createGateway({ registry, routes: [{ prefix: '/x', service: users, auth: { jwt: { secret: 'short' } } }] })).toThrow(
-      expect.objectContaining({ code: 'NOA_INVALID_OPTION' }),
-    );
+    expect(() =>
+      createGateway({
+        registry,
+        routes: [{ prefix: '/x', service: users, auth: { jwt: { secret: 'short' } } }],
+      }),
+    ).toThrow(expect.objectContaining({ code: 'NOA_INVALID_OPTION' }));
   });
 
   it('API keys: accepted keys pass with the consumer name, others get 401, the key is not forwarded', async () => {
     await start({
-      routes: [{ prefix: '/k', service: users, auth: { apiKey: { keys: { 'key-aaaaaaaaaaaaaaaa': 'mobile-app' } } } }],
+      routes: [
+        {
+          prefix: '/k',
+          service: users,
+          auth: { apiKey: { keys: { 'key-aaaaaaaaaaaaaaaa': 'mobile-app' } } },
+        },
+      ],
     });
-    const ok = await call('/k/x', { headers: { 'x-api-key': 'key-aaaaaaaaaaaaaaaa', 'x-consumer-id': 'forged' } });
+    const ok = await call('/k/x', {
+      headers: { 'x-api-key': 'key-aaaaaaaaaaaaaaaa', 'x-consumer-id': 'forged' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.json.headers['x-consumer-id']).toBe('mobile-app');
     expect(ok.json.headers['x-api-key']).toBeUndefined();
@@ -299,7 +375,9 @@ describe('gateway (real upstreams on loopback)', () => {
   });
 
   it('rate limits per route with standard headers (memory store)', async () => {
-    await start({ routes: [{ prefix: '/rl', service: users, rateLimit: { limit: 3, windowMs: 60_000, key: 'ip' } }] });
+    await start({
+      routes: [{ prefix: '/rl', service: users, rateLimit: { limit: 3, windowMs: 60_000, key: 'ip' } }],
+    });
     const statuses: number[] = [];
     let last: Awaited<ReturnType<typeof call>> | undefined;
     for (let i = 0; i < 5; i++) {
@@ -349,7 +427,10 @@ describe('gateway (real upstreams on loopback)', () => {
     });
     const r = await call('/api/dashboard/u%201', { headers: { 'x-request-id': 'agg-1' } });
     expect(r.status).toBe(200);
-    const body = r.json as unknown as { data: Record<string, Echo | null>; errors: Record<string, { code: string }> };
+    const body = r.json as unknown as {
+      data: Record<string, Echo | null>;
+      errors: Record<string, { code: string }>;
+    };
     expect(body.data.user!.url).toBe('/users/u%201');
     expect(body.data.orders!.url).toBe('/orders?user=u%201');
     expect(body.data.user!.headers['x-request-id']).toBe('agg-1');
@@ -363,7 +444,8 @@ describe('gateway (real upstreams on loopback)', () => {
     const lines: Record<string, unknown>[] = [];
     const logger: Logger = {
       debug: () => {},
-      info: (obj: object | string) => void (typeof obj === 'object' && lines.push(obj as Record<string, unknown>)),
+      info: (obj: object | string) =>
+        void (typeof obj === 'object' && lines.push(obj as Record<string, unknown>)),
       warn: () => {},
       error: () => {},
     };
@@ -405,17 +487,30 @@ describe('gateway (real upstreams on loopback)', () => {
     expect(v2.headers['access-control-expose-headers']).toBe('x-request-id');
     const preflight = await call('/v/a', {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-methods']).toContain('PUT');
     expect(preflight.headers['access-control-allow-headers']).toBe('content-type');
-    const denied = await call('/v/a', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    const denied = await call('/v/a', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
     expect(denied.status).toBe(403);
-    expect(metrics.value('gateway_requests_total', { route: 'v1', method: 'GET', status_class: '2xx' })).toBe(1);
-    expect(metrics.value('gateway_requests_total', { route: 'v2', method: 'GET', status_class: '2xx' })).toBe(1);
+    expect(metrics.value('gateway_requests_total', { route: 'v1', method: 'GET', status_class: '2xx' })).toBe(
+      1,
+    );
+    expect(metrics.value('gateway_requests_total', { route: 'v2', method: 'GET', status_class: '2xx' })).toBe(
+      1,
+    );
     expect(metrics.observations('gateway_request_duration_seconds', { route: 'v1' })).toHaveLength(1);
-    expect(lines.some((l) => l.route === 'v1' && l.status === 200 && typeof l.requestId === 'string')).toBe(true);
+    expect(lines.some((l) => l.route === 'v1' && l.status === 200 && typeof l.requestId === 'string')).toBe(
+      true,
+    );
   });
 
   it('proxies WebSocket upgrades, with auth on the handshake', async () => {
@@ -423,14 +518,20 @@ describe('gateway (real upstreams on loopback)', () => {
     const server = createServer();
     const wss = new WebSocketServer({ server });
     wss.on('connection', (socket, req) => {
-      socket.on('message', (data) => socket.send(`echo:${data}:${req.url}:${req.headers['x-user-id'] ?? '-'}`));
+      socket.on('message', (data) =>
+        socket.send(`echo:${data}:${req.url}:${req.headers['x-user-id'] ?? '-'}`),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     extraClose.push(async () => {
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     });
-    await registry.register({ name: wsName, address: '127.0.0.1', port: (server.address() as AddressInfo).port });
+    await registry.register({
+      name: wsName,
+      address: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+    });
     await start({
       routes: [
         { prefix: '/ws', service: wsName, stripPrefix: true },
@@ -449,9 +550,16 @@ describe('gateway (real upstreams on loopback)', () => {
         ws.once('error', reject);
         ws.once('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`)));
       });
-    expect(await roundTrip(`${wsUrl}/ws/chat?room=1`, { 'x-user-id': 'forged' })).toBe('echo:hi:/chat?room=1:-');
+    expect(await roundTrip(`${wsUrl}/ws/chat?room=1`, { 'x-user-id': 'forged' })).toBe(
+      'echo:hi:/chat?room=1:-',
+    );
     await expect(roundTrip(`${wsUrl}/wss/chat`)).rejects.toThrow('status 401');
-    const token = await new SignJWT({ sub: 'ws-user' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
-    expect(await roundTrip(`${wsUrl}/wss/chat`, { authorization: `Bearer ${token}` })).toBe('echo:hi:/wss/chat:ws-user');
+    const token = await new SignJWT({ sub: 'ws-user' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SECRET));
+    expect(await roundTrip(`${wsUrl}/wss/chat`, { authorization: `Bearer ${token}` })).toBe(
+      'echo:hi:/wss/chat:ws-user',
+    );
   });
 });

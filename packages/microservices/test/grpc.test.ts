@@ -29,7 +29,9 @@ async function startGrpcServer(label: string) {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, p) =>
+      error ? reject(error) : resolve(p),
+    ),
   );
   return { server, port, label };
 }
@@ -50,11 +52,23 @@ describe('gRPC client discovered through the registry (real grpc-js servers on l
     servers.push(a.server, b.server);
     await registry.register({ name, id: 'a', address: '127.0.0.1', port: a.port });
     await registry.register({ name, id: 'b', address: '127.0.0.1', port: b.port });
-    const users = createGrpcClient({ registry, service: name, proto: PROTO, grpcService: 'demo.Users', balancer: 'round-robin' });
+    const users = createGrpcClient({
+      registry,
+      service: name,
+      proto: PROTO,
+      grpcService: 'demo.Users',
+      balancer: 'round-robin',
+    });
     expect(users.methods).toEqual(['GetUser']);
     const served = new Set<string>();
     for (let i = 1; i <= 4; i++) {
-      const user = await users.call<{ id: string; name: string; served_by: string; request_id: string; traceparent: string }>(
+      const user = await users.call<{
+        id: string;
+        name: string;
+        served_by: string;
+        request_id: string;
+        traceparent: string;
+      }>(
         'GetUser',
         { id: i },
         { requestId: `r${i}`, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
@@ -64,12 +78,18 @@ describe('gRPC client discovered through the registry (real grpc-js servers on l
       served.add(user.served_by);
     }
     expect(served).toEqual(new Set(['a', 'b']));
-    await expect(users.call('GetUser', { id: 404 })).rejects.toMatchObject({ code: 'NOA_GRPC_ERROR', grpcCode: status.NOT_FOUND });
+    await expect(users.call('GetUser', { id: 404 })).rejects.toMatchObject({
+      code: 'NOA_GRPC_ERROR',
+      grpcCode: status.NOT_FOUND,
+    });
     await expect(users.call('Nope', {})).rejects.toMatchObject({ code: 'NOA_GRPC_UNKNOWN_METHOD' });
-    await expect(users.call('GetUser', { id: 'not a number' })).rejects.toMatchObject({ code: 'NOA_GRPC_INVALID_MESSAGE' });
+    await expect(users.call('GetUser', { id: 'not a number' })).rejects.toMatchObject({
+      code: 'NOA_GRPC_INVALID_MESSAGE',
+    });
 
     a.server.forceShutdown(); // crashed, still registered
-    for (let i = 0; i < 6; i++) expect((await users.call<{ served_by: string }>('GetUser', { id: 1 })).served_by).toBe('b');
+    for (let i = 0; i < 6; i++)
+      expect((await users.call<{ served_by: string }>('GetUser', { id: 1 })).served_by).toBe('b');
     await users.close();
   });
 });

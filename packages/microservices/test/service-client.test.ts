@@ -30,7 +30,9 @@ describe('service client (real HTTP upstreams on loopback)', () => {
     clients.push(c);
     return c;
   };
-  const upstream = async (...args: Parameters<typeof startUpstream> extends [unknown, ...infer R] ? R : never) => {
+  const upstream = async (
+    ...args: Parameters<typeof startUpstream> extends [unknown, ...infer R] ? R : never
+  ) => {
     const u = await startUpstream(registry, ...args);
     upstreams.push(u);
     return u;
@@ -90,7 +92,9 @@ describe('service client (real HTTP upstreams on loopback)', () => {
     await expect(users.request({ path: '/' })).rejects.toMatchObject({ code: 'NOA_SERVICE_TIMEOUT' });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('user gave up')), 50);
-    await expect(users.request({ path: '/', timeoutMs: 5_000, signal: controller.signal })).rejects.toMatchObject({
+    await expect(
+      users.request({ path: '/', timeoutMs: 5_000, signal: controller.signal }),
+    ).rejects.toMatchObject({
       code: 'NOA_ABORTED',
     });
   });
@@ -103,18 +107,26 @@ describe('service client (real HTTP upstreams on loopback)', () => {
       res.end('busy');
     });
     const good = await upstream(name);
-    const users = client({ service: name, balancer: 'round-robin', circuitBreaker: false, outlierDetection: false });
+    const users = client({
+      service: name,
+      balancer: 'round-robin',
+      circuitBreaker: false,
+      outlierDetection: false,
+    });
     for (let i = 0; i < 4; i++) {
       const res = await users.request({ path: '/get' });
       expect(res.status).toBe(200);
     }
     expect(good.hits).toBe(4);
     const postStatuses: number[] = [];
-    for (let i = 0; i < 4; i++) postStatuses.push((await users.request({ method: 'POST', path: '/p', body: 'x' })).status);
+    for (let i = 0; i < 4; i++)
+      postStatuses.push((await users.request({ method: 'POST', path: '/p', body: 'x' })).status);
     expect(postStatuses.sort()).toEqual([200, 200, 503, 503]);
     const before = bad.hits;
     for (let i = 0; i < 4; i++) {
-      expect((await users.request({ method: 'POST', path: '/p', body: 'x', idempotent: true })).status).toBe(200);
+      expect((await users.request({ method: 'POST', path: '/p', body: 'x', idempotent: true })).status).toBe(
+        200,
+      );
     }
     expect(bad.hits - before).toBeGreaterThan(0); // the 503s were retried elsewhere
   });
@@ -125,7 +137,8 @@ describe('service client (real HTTP upstreams on loopback)', () => {
     await registry.register({ name, id: 'dead', address: '127.0.0.1', port: await deadPort() });
     const alive = await upstream(name);
     const users = client({ service: name, balancer: 'round-robin', outlierDetection: false });
-    for (let i = 0; i < 6; i++) expect((await users.request({ method: 'POST', path: '/', body: 'b' })).status).toBe(200);
+    for (let i = 0; i < 6; i++)
+      expect((await users.request({ method: 'POST', path: '/', body: 'b' })).status).toBe(200);
     expect(alive.hits).toBe(6);
   });
 
@@ -213,7 +226,9 @@ describe('service client (real HTTP upstreams on loopback)', () => {
       expect.objectContaining({ code: 'NOA_INVALID_OPTION' }),
     );
     const users = client({ service: 'ok' });
-    await expect(users.request({ path: 'no-slash' })).rejects.toMatchObject({ code: 'NOA_SERVICE_INVALID_REQUEST' });
+    await expect(users.request({ path: 'no-slash' })).rejects.toMatchObject({
+      code: 'NOA_SERVICE_INVALID_REQUEST',
+    });
     await expect(users.request({ path: '/', method: 'GE T' })).rejects.toMatchObject({
       code: 'NOA_SERVICE_INVALID_REQUEST',
     });

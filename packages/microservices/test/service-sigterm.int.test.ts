@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { requireService, serviceUrl, uniqueName, waitUntil } from '@noa/testkit';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { createServiceRegistry } from '../src/index.js';
 import { redisRegistry } from '../src/backends/redis.js';
+import { createServiceRegistry } from '../src/index.js';
 
 const redis = await requireService('redis');
 
@@ -15,10 +15,14 @@ describe.skipIf(!redis.available)('createService and SIGTERM (child process, rea
     const client = new Redis(serviceUrl('redis'));
     const registry = createServiceRegistry({ backend: redisRegistry({ client, prefix }) });
     const fixture = fileURLToPath(new URL('./fixtures/sigterm-service.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--conditions=@noa/source', '--import', 'tsx', fixture, serviceUrl('redis'), prefix, name], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@noa/source', '--import', 'tsx', fixture, serviceUrl('redis'), prefix, name],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       let output = '';
       child.stdout.on('data', (d) => {
@@ -26,7 +30,9 @@ describe.skipIf(!redis.available)('createService and SIGTERM (child process, rea
       });
       await waitUntil(() => output.includes('ready'), { timeoutMs: 30_000, message: 'child service ready' });
       expect(await registry.instances(name, { healthyOnly: true })).toHaveLength(1);
-      const exited = new Promise<[number | null, string | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+      const exited = new Promise<[number | null, string | null]>((resolve) =>
+        child.once('exit', (code, signal) => resolve([code, signal])),
+      );
       child.kill('SIGTERM');
       const [code, signal] = await exited;
       expect(code === 0 || signal === 'SIGTERM').toBe(true);

@@ -1,5 +1,5 @@
+import { uniqueName } from '@noa/testkit';
 import { request } from 'undici';
-import { uniqueName, waitUntil } from '@noa/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createService,
@@ -64,7 +64,11 @@ describe('createService (node:http lifecycle)', () => {
     expect(await statuses(`${svc.url}/boom`)).toBe(500);
     expect(await statuses(`${svc.url}/users`, { method: 'POST', body: 'x'.repeat(100) })).toBe(413);
     expect(
-      await statuses(`${svc.url}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }),
+      await statuses(`${svc.url}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{',
+      }),
     ).toBe(400);
   });
 
@@ -77,12 +81,20 @@ describe('createService (node:http lifecycle)', () => {
       tags: ['v2'],
       weight: 2,
       drainMs: 100,
-      healthChecks: [{ name: 'db', check: async () => ({ status: healthy ? 'pass' : 'fail', output: 'db down' }) }],
+      healthChecks: [
+        { name: 'db', check: async () => ({ status: healthy ? 'pass' : 'fail', output: 'db down' }) },
+      ],
       routes: { 'GET /slow': () => new Promise((resolve) => setTimeout(() => resolve({ done: true }), 300)) },
     });
     await svc.start();
     const [instance] = await registry.instances(name);
-    expect(instance).toMatchObject({ address: '127.0.0.1', port: svc.port, tags: ['v2'], weight: 2, healthy: true });
+    expect(instance).toMatchObject({
+      address: '127.0.0.1',
+      port: svc.port,
+      tags: ['v2'],
+      weight: 2,
+      healthy: true,
+    });
     const health = await request(`${svc.url}/health`);
     expect(health.statusCode).toBe(200);
     expect(await health.body.json()).toMatchObject({ status: 'pass', draining: false });
@@ -108,6 +120,8 @@ describe('createService (node:http lifecycle)', () => {
     expect(() => createService({ name: 'x', routes: { 'FETCH users': () => 1 } })).toThrow(
       expect.objectContaining({ code: 'NOA_INVALID_OPTION' }),
     );
-    expect(() => createService({ name: 'x', port: 70_000 })).toThrow(expect.objectContaining({ code: 'NOA_INVALID_OPTION' }));
+    expect(() => createService({ name: 'x', port: 70_000 })).toThrow(
+      expect.objectContaining({ code: 'NOA_INVALID_OPTION' }),
+    );
   });
 });

@@ -67,7 +67,8 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): RegistryBac
   const { host = '127.0.0.1', port = 8500, secure = false, token, waitMs = 30_000 } = options;
   invariant(Number.isFinite(waitMs) && waitMs >= 1_000, 'consulRegistry: waitMs must be >= 1000');
   const owned = !options.client;
-  const consul = options.client ?? new Consul({ host, port, secure, defaults: token ? { token } : undefined });
+  const consul =
+    options.client ?? new Consul({ host, port, secure, defaults: token ? { token } : undefined });
   const watches = new Set<{ end(): void }>();
 
   const kv: KeyValueStore = {
@@ -90,7 +91,9 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): RegistryBac
     name: 'consul',
     runsHttpChecks: true,
     async register({ instance, check }) {
-      const common = check ? { deregistercriticalserviceafter: duration(check.deregisterAfterMs), status: 'passing' } : {};
+      const common = check
+        ? { deregistercriticalserviceafter: duration(check.deregisterAfterMs), status: 'passing' }
+        : {};
       await consul.agent.service.register({
         name: instance.name,
         id: instance.id,
@@ -101,7 +104,12 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): RegistryBac
         check: !check
           ? undefined
           : check.kind === 'http'
-            ? { http: check.url, interval: duration(check.intervalMs), timeout: duration(check.timeoutMs), ...common }
+            ? {
+                http: check.url,
+                interval: duration(check.intervalMs),
+                timeout: duration(check.timeoutMs),
+                ...common,
+              }
             : { ttl: duration(check.ttlMs), ...common },
       } as never);
     },

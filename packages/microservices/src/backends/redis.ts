@@ -1,8 +1,8 @@
 import { invariant } from '@noa/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ServiceInstance } from '../instance.js';
-import { createRefreshingWatch, type RefreshingWatch } from '../internal/refreshing-watch.js';
 import { redisScript } from '../internal/redis-script.js';
+import { createRefreshingWatch, type RefreshingWatch } from '../internal/refreshing-watch.js';
 import type { KeyValueStore, RegistryBackend } from '../registry-backend.js';
 
 export interface RedisRegistryOptions {
@@ -86,7 +86,10 @@ export function redisRegistry(options: RedisRegistryOptions): RegistryBackend {
     options.client || options.connection,
     'redisRegistry: pass { client } (an ioredis client) or { connection } (a URL or ioredis options)',
   );
-  invariant(typeof prefix === 'string' && prefix.length > 0, 'redisRegistry: prefix must be a non-empty string');
+  invariant(
+    typeof prefix === 'string' && prefix.length > 0,
+    'redisRegistry: prefix must be a non-empty string',
+  );
   const owned = !options.client;
   const client =
     options.client ??
@@ -122,7 +125,11 @@ export function redisRegistry(options: RedisRegistryOptions): RegistryBackend {
 
   const read = async (service: string) => {
     const k = keys(service);
-    const [nowText, flat, scores] = (await LIST.run(client, k.list, [k.channel])) as [string, string[], string[]];
+    const [nowText, flat, scores] = (await LIST.run(client, k.list, [k.channel])) as [
+      string,
+      string[],
+      string[],
+    ];
     const now = Number(nowText);
     const expiry = new Map<string, number>();
     for (let i = 0; i < scores.length; i += 2) expiry.set(scores[i]!, score(scores[i + 1]!));
@@ -145,7 +152,13 @@ export function redisRegistry(options: RedisRegistryOptions): RegistryBackend {
       const out: Record<string, string> = {};
       let cursor = '0';
       do {
-        const [nextCursor, found] = await client.scan(cursor, 'MATCH', `${globEscape(kvKey(keyPrefix))}*`, 'COUNT', 500);
+        const [nextCursor, found] = await client.scan(
+          cursor,
+          'MATCH',
+          `${globEscape(kvKey(keyPrefix))}*`,
+          'COUNT',
+          500,
+        );
         cursor = nextCursor;
         if (found.length === 0) continue;
         const values = await client.mget(...found);

@@ -23,7 +23,12 @@ interface Load {
  * decays while idle, so a slow instance gets probed again later instead of being starved forever.
  */
 export function p2cEwma(options: P2cEwmaOptions = {}): Balancer {
-  const { decayMs = 10_000, penaltyMs = 100_000, random = Math.random, now = () => performance.now() } = options;
+  const {
+    decayMs = 10_000,
+    penaltyMs = 100_000,
+    random = Math.random,
+    now = () => performance.now(),
+  } = options;
   const loads = new Map<string, Load>();
   const load = (id: string) => {
     let entry = loads.get(id);

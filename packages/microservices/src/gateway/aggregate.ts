@@ -57,7 +57,11 @@ export function createAggregator(
 ): Aggregator {
   const router = new Router<Compiled>();
   for (const route of routes) {
-    router.add(`GET ${route.path}`, { route, name: route.name ?? route.path, auth: createAuthenticator(route.auth) });
+    router.add(`GET ${route.path}`, {
+      route,
+      name: route.name ?? route.path,
+      auth: createAuthenticator(route.auth),
+    });
   }
   const clients = new Map<string, ServiceClient>();
   const clientFor = (service: string) => {
@@ -74,7 +78,10 @@ export function createAggregator(
   return {
     async handle(req, res, segments, requestId, onRoute) {
       if (routes.length === 0) return false;
-      const found = router.find(req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'), joinSegments(segments));
+      const found = router.find(
+        req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET'),
+        joinSegments(segments),
+      );
       if (!found || found === 'method-not-allowed') return false;
       const { route, name, auth } = found.value;
       onRoute(name);
@@ -88,7 +95,10 @@ export function createAggregator(
         const result = await auth.authenticate(req);
         if (!result.ok) {
           const body = JSON.stringify({ error: result.error });
-          res.writeHead(result.status, { 'content-type': 'application/json', 'www-authenticate': result.challenge });
+          res.writeHead(result.status, {
+            'content-type': 'application/json',
+            'www-authenticate': result.challenge,
+          });
           res.end(body);
           return true;
         }
@@ -114,7 +124,10 @@ export function createAggregator(
         data[key] = null;
         if (outcome.status === 'rejected') {
           const e = outcome.reason;
-          errors[key] = { code: isNoaError(e) ? e.code : 'NOA_GATEWAY_UPSTREAM_ERROR', message: (e as Error)?.message ?? String(e) };
+          errors[key] = {
+            code: isNoaError(e) ? e.code : 'NOA_GATEWAY_UPSTREAM_ERROR',
+            message: (e as Error)?.message ?? String(e),
+          };
           return;
         }
         const r = outcome.value;
@@ -126,12 +139,20 @@ export function createAggregator(
             // keep the text
           }
         }
-        if (r.status >= 400) errors[key] = { status: r.status, code: 'NOA_GATEWAY_CALL_FAILED', message: `${entries[i]![1].service} answered ${r.status}` };
+        if (r.status >= 400)
+          errors[key] = {
+            status: r.status,
+            code: 'NOA_GATEWAY_CALL_FAILED',
+            message: `${entries[i]![1].service} answered ${r.status}`,
+          };
         else data[key] = body;
       });
       const failed = Object.keys(errors).length;
       const payload = JSON.stringify(failed ? { data, errors } : { data });
-      res.writeHead(failed === entries.length ? 502 : 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+      res.writeHead(failed === entries.length ? 502 : 200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(payload),
+      });
       res.end(req.method === 'HEAD' ? undefined : payload);
       return true;
     },

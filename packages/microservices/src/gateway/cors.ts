@@ -24,11 +24,16 @@ export function createCors(options: CorsOptions): Cors {
   const methods = (options.methods ?? ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE']).join(', ');
   const list = Array.isArray(options.origins) ? new Set(options.origins) : undefined;
   const allowed = (origin: string) =>
-    options.origins === '*' ? true : typeof options.origins === 'function' ? options.origins(origin) : list!.has(origin);
+    options.origins === '*'
+      ? true
+      : typeof options.origins === 'function'
+        ? options.origins(origin)
+        : list!.has(origin);
   return {
     handle(req, res) {
       const origin = req.headers.origin;
-      const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+      const preflight =
+        req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
       if (!origin) return false;
       res.setHeader('vary', 'Origin');
       if (!allowed(origin)) {
@@ -40,7 +45,8 @@ export function createCors(options: CorsOptions): Cors {
       res.setHeader('access-control-allow-origin', options.origins === '*' && !credentials ? '*' : origin);
       if (credentials) res.setHeader('access-control-allow-credentials', 'true');
       if (!preflight) {
-        if (options.exposedHeaders?.length) res.setHeader('access-control-expose-headers', options.exposedHeaders.join(', '));
+        if (options.exposedHeaders?.length)
+          res.setHeader('access-control-expose-headers', options.exposedHeaders.join(', '));
         return false;
       }
       res.setHeader('access-control-allow-methods', methods);

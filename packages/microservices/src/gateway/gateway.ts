@@ -2,11 +2,25 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Transform } from 'node:stream';
-import { invariant, isNoaError, type Logger, type Metrics, NoaError, noopLogger, noopMetrics } from '@noa/core';
-import { createRateLimiter, type HeaderStyle, type RateLimiter, type RateLimitStore, rateLimitHeaders } from '@noa/rate-limiter';
+import {
+  invariant,
+  isNoaError,
+  type Logger,
+  type Metrics,
+  NoaError,
+  noopLogger,
+  noopMetrics,
+} from '@noa/core';
+import {
+  createRateLimiter,
+  type HeaderStyle,
+  type RateLimiter,
+  type RateLimitStore,
+  rateLimitHeaders,
+} from '@noa/rate-limiter';
+import { requestIdFrom } from '../internal/trace-context.js';
 import type { ServiceRegistry } from '../registry.js';
 import { createServiceClient, type ServiceClient, type ServiceClientOptions } from '../service-client.js';
-import { requestIdFrom } from '../internal/trace-context.js';
 import { type AggregateRoute, createAggregator } from './aggregate.js';
 import { type Authenticator, createAuthenticator, type RouteAuth } from './auth.js';
 import { type CorsOptions, createCors } from './cors.js';
@@ -131,13 +145,22 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOA_GATEWAY_BODY_TOO_LARGE: 413,
 };
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    ...headers,
+  });
   res.end(payload);
 }
 
@@ -147,7 +170,8 @@ function limitBody(req: IncomingMessage, limit: number): Transform {
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
-      if (size > limit) callback(new NoaError('NOA_GATEWAY_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`));
+      if (size > limit)
+        callback(new NoaError('NOA_GATEWAY_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`));
       else callback(null, chunk);
     },
   });
@@ -156,7 +180,8 @@ function limitBody(req: IncomingMessage, limit: number): Transform {
 }
 
 const hasBody = (req: IncomingMessage) =>
-  req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+  req.headers['transfer-encoding'] !== undefined ||
+  (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 
 class ApiGateway implements Gateway {
   readonly server: Server;
@@ -175,7 +200,10 @@ class ApiGateway implements Gateway {
   #closed = false;
 
   constructor(options: GatewayOptions) {
-    invariant(options && typeof options.registry?.discover === 'function', 'createGateway: registry is required');
+    invariant(
+      options && typeof options.registry?.discover === 'function',
+      'createGateway: registry is required',
+    );
     invariant(Array.isArray(options.routes), 'createGateway: routes must be an array');
     this.#options = options;
     this.#logger = options.logger ?? noopLogger;
@@ -198,17 +226,31 @@ class ApiGateway implements Gateway {
     this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
     // Every header any route derives from credentials is stripped from every request, so no route
     // (even one without auth) lets a client forge it.
-    this.#protected = [...new Set(this.#routes.flatMap((r) => [...(r.auth?.upstreamHeaders ?? []), ...(r.auth?.secretHeader ? [r.auth.secretHeader] : [])]))];
+    this.#protected = [
+      ...new Set(
+        this.#routes.flatMap((r) => [
+          ...(r.auth?.upstreamHeaders ?? []),
+          ...(r.auth?.secretHeader ? [r.auth.secretHeader] : []),
+        ]),
+      ),
+    ];
     this.#cors = options.cors ? createCors(options.cors) : undefined;
     this.#aggregator = createAggregator(options.aggregate ?? [], {
       registry: options.registry,
       client: options.client,
     });
-    this.server = createServer({ maxHeaderSize: this.#limits.headerBytes, keepAliveTimeout: 5_000 }, this.handler);
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head));
+    this.server = createServer(
+      { maxHeaderSize: this.#limits.headerBytes, keepAliveTimeout: 5_000 },
+      this.handler,
+    );
+    this.server.on(
+      'upgrade',
+      (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(req, socket, head),
+    );
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       if (!socket.writable) return socket.destroy();
-      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const status =
+        error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     });
   }
@@ -216,7 +258,10 @@ class ApiGateway implements Gateway {
   #compile(route: GatewayRoute): CompiledRoute {
     invariant(route && typeof route.prefix === 'string', 'createGateway: every route needs a prefix');
     const prefix = normalizePath(route.prefix);
-    invariant('segments' in prefix, `createGateway: route prefix ${route.prefix} is not a clean absolute path`);
+    invariant(
+      'segments' in prefix,
+      `createGateway: route prefix ${route.prefix} is not a clean absolute path`,
+    );
     const name = route.name ?? route.prefix;
     const client = createServiceClient({
       ...this.#options.client,
@@ -240,7 +285,9 @@ class ApiGateway implements Gateway {
     try {
       auth = createAuthenticator(route.auth);
     } catch (error) {
-      throw new NoaError('NOA_INVALID_OPTION', `createGateway: route ${name}: ${(error as Error).message}`, { cause: error });
+      throw new NoaError('NOA_INVALID_OPTION', `createGateway: route ${name}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     return {
       route,
@@ -286,15 +333,32 @@ class ApiGateway implements Gateway {
     this.#handle(req, res, requestId, state).catch((error) => this.#fail(res, error, requestId, state.route));
   };
 
-  #observe(req: IncomingMessage, res: ServerResponse, route: string, requestId: string, started: number): void {
+  #observe(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: string,
+    requestId: string,
+    started: number,
+  ): void {
     const seconds = (performance.now() - started) / 1_000;
     if (this.#measured) {
-      this.#requests.inc(1, { route, method: req.method ?? '', status_class: `${Math.floor(res.statusCode / 100)}xx` });
+      this.#requests.inc(1, {
+        route,
+        method: req.method ?? '',
+        status_class: `${Math.floor(res.statusCode / 100)}xx`,
+      });
       this.#latency.observe(seconds, { route });
     }
     if (this.#logger === noopLogger) return;
     this.#logger.info(
-      { requestId, method: req.method, url: req.url, route, status: res.statusCode, durationMs: Math.round(seconds * 1e4) / 10 },
+      {
+        requestId,
+        method: req.method,
+        url: req.url,
+        route,
+        status: res.statusCode,
+        durationMs: Math.round(seconds * 1e4) / 10,
+      },
       'gateway request',
     );
   }
@@ -306,8 +370,14 @@ class ApiGateway implements Gateway {
     if (status >= 500) this.#logger.warn({ err: error, requestId, route }, 'gateway: upstream failed');
     const headers: Record<string, string> = {};
     const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
-    if (code === 'NOA_SERVICE_CIRCUIT_OPEN') headers['retry-after'] = String(Math.max(1, Math.ceil((retryAfterMs ?? 1_000) / 1_000)));
-    sendJson(res, status, { error: status === 413 ? 'request body too large' : 'upstream unavailable', code, requestId }, headers);
+    if (code === 'NOA_SERVICE_CIRCUIT_OPEN')
+      headers['retry-after'] = String(Math.max(1, Math.ceil((retryAfterMs ?? 1_000) / 1_000)));
+    sendJson(
+      res,
+      status,
+      { error: status === 413 ? 'request body too large' : 'upstream unavailable', code, requestId },
+      headers,
+    );
   }
 
   /** Path + query, parsed and normalised, or an error already sent. */
@@ -345,23 +415,45 @@ class ApiGateway implements Gateway {
     if (compiled.limiter) {
       const { limiter, key, headers: style } = compiled.limiter;
       const ip = clientIp(req, this.#options.trustProxy ?? false);
-      const k = typeof key === 'function' ? key(req) : key === 'user' ? (subject ? `user:${subject}` : `ip:${ip}`) : `ip:${ip}`;
+      const k =
+        typeof key === 'function'
+          ? key(req)
+          : key === 'user'
+            ? subject
+              ? `user:${subject}`
+              : `ip:${ip}`
+            : `ip:${ip}`;
       const decision = await limiter.consume(k);
-      const h = rateLimitHeaders(style, [{ rule: compiled.name, policy: limiter.policy, decision }], Date.now());
+      const h = rateLimitHeaders(
+        style,
+        [{ rule: compiled.name, policy: limiter.policy, decision }],
+        Date.now(),
+      );
       for (const name in h) res.setHeader(name, h[name]!);
       if (!decision.allowed) {
-        sendJson(res, 429, { error: 'too many requests' }, { 'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1_000))) });
+        sendJson(
+          res,
+          429,
+          { error: 'too many requests' },
+          { 'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1_000))) },
+        );
         return undefined;
       }
     }
     return { subject, headers };
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse, requestId: string, state: { route: string }): Promise<void> {
+  async #handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    state: { route: string },
+  ): Promise<void> {
     if (this.#cors?.handle(req, res)) return;
     const target = this.#target(req, res);
     if (!target) return;
-    if (await this.#aggregator.handle(req, res, target.segments, requestId, (name) => (state.route = name))) return;
+    if (await this.#aggregator.handle(req, res, target.segments, requestId, (name) => (state.route = name)))
+      return;
     const compiled = this.#match(target.segments, req);
     if (!compiled) return sendJson(res, 404, { error: 'no route', requestId });
     state.route = compiled.name;
@@ -370,7 +462,8 @@ class ApiGateway implements Gateway {
       return sendJson(res, 405, { error: 'method not allowed' }, { allow: [...compiled.methods].join(', ') });
     }
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > this.#limits.bodyBytes) return sendJson(res, 413, { error: 'request body too large', requestId });
+    if (declared > this.#limits.bodyBytes)
+      return sendJson(res, 413, { error: 'request body too large', requestId });
     const admitted = await this.#admit(compiled, req, res);
     if (!admitted) return;
 
@@ -395,10 +488,21 @@ class ApiGateway implements Gateway {
     if (route.transform?.request) await route.transform.request(ctx);
     const body = hasBody(req) ? limitBody(req, this.#limits.bodyBytes) : undefined;
     // No AbortSignal here: one per request costs measurable CPU, and the timeout bounds the wait.
-    const upstream = await compiled.client.stream({ method: ctx.method, path: ctx.path, headers: ctx.headers, body, requestId });
+    const upstream = await compiled.client.stream({
+      method: ctx.method,
+      path: ctx.path,
+      headers: ctx.headers,
+      body,
+      requestId,
+    });
     const outHeaders = downstreamHeaders(upstream.headers) as ResponseTransformContext['headers'];
     if (route.transform?.response) {
-      const rctx: ResponseTransformContext = { req, route: compiled.name, status: upstream.status, headers: outHeaders };
+      const rctx: ResponseTransformContext = {
+        req,
+        route: compiled.name,
+        status: upstream.status,
+        headers: outHeaders,
+      };
       await route.transform.response(rctx);
       upstream.status = rctx.status;
     }
@@ -436,7 +540,9 @@ class ApiGateway implements Gateway {
         if (!result.ok) return refuse('401 Unauthorized');
         verified = result.headers;
       }
-      const rest = compiled.route.stripPrefix ? normalized.segments.slice(compiled.prefix.length) : normalized.segments;
+      const rest = compiled.route.stripPrefix
+        ? normalized.segments.slice(compiled.prefix.length)
+        : normalized.segments;
       const instances = compiled.client.instances();
       if (instances.length === 0) return refuse('503 Service Unavailable');
       const instance = instances[Math.floor(Math.random() * instances.length)]!;
@@ -446,8 +552,14 @@ class ApiGateway implements Gateway {
         add: verified,
         upgrade: true,
       });
-      proxyUpgrade(req, socket, head, instance, joinSegments(rest) + (q === -1 ? '' : url.slice(q)), headers, () =>
-        refuse('502 Bad Gateway'),
+      proxyUpgrade(
+        req,
+        socket,
+        head,
+        instance,
+        joinSegments(rest) + (q === -1 ? '' : url.slice(q)),
+        headers,
+        () => refuse('502 Bad Gateway'),
       );
     } catch (error) {
       this.#logger.warn({ err: error }, 'gateway: websocket upgrade failed');
@@ -455,7 +567,13 @@ class ApiGateway implements Gateway {
     }
   }
 
-  listen({ port = 0, host = '127.0.0.1' }: { port?: number; host?: string } = {}): Promise<{ port: number; url: string }> {
+  listen({
+    port = 0,
+    host = '127.0.0.1',
+  }: {
+    port?: number;
+    host?: string;
+  } = {}): Promise<{ port: number; url: string }> {
     invariant(!this.#closed, 'the gateway is closed', 'NOA_GATEWAY_CLOSED');
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
@@ -470,7 +588,9 @@ class ApiGateway implements Gateway {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const closed = this.server.listening ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve();
+    const closed = this.server.listening
+      ? new Promise<void>((resolve) => this.server.close(() => resolve()))
+      : Promise.resolve();
     this.server.closeIdleConnections();
     for (const socket of this.#sockets) socket.destroy();
     const timer = setTimeout(() => this.server.closeAllConnections(), 5_000);

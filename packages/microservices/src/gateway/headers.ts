@@ -53,7 +53,10 @@ export interface ForwardOptions {
  * The headers sent upstream: hop-by-hop ones and `host` removed, X-Forwarded-For/Proto/Host/Prefix
  * and RFC 7239 `Forwarded` appended (kept from the client only with `trustProxy`).
  */
-export function upstreamHeaders(req: IncomingMessage, options: ForwardOptions): Record<string, string | string[]> {
+export function upstreamHeaders(
+  req: IncomingMessage,
+  options: ForwardOptions,
+): Record<string, string | string[]> {
   const listed = connectionListed(req.headers);
   const out: Record<string, string | string[]> = {};
   const incoming = req.headers;
@@ -82,7 +85,9 @@ export function upstreamHeaders(req: IncomingMessage, options: ForwardOptions): 
   const node = ip.includes(':') ? `"[${ip}]"` : ip;
   const element = `for=${node};proto=${proto}${host ? `;host="${host.replace(/["\\]/g, '')}"` : ''}`;
   const forwarded = out.forwarded;
-  out.forwarded = forwarded ? `${Array.isArray(forwarded) ? forwarded.join(', ') : forwarded}, ${element}` : element;
+  out.forwarded = forwarded
+    ? `${Array.isArray(forwarded) ? forwarded.join(', ') : forwarded}, ${element}`
+    : element;
   if (options.upgrade) {
     out.connection = 'Upgrade';
     if (incoming.upgrade) out.upgrade = incoming.upgrade;
@@ -91,7 +96,9 @@ export function upstreamHeaders(req: IncomingMessage, options: ForwardOptions): 
 }
 
 /** The upstream's response headers minus hop-by-hop ones, for the client. */
-export function downstreamHeaders(headers: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+export function downstreamHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): OutgoingHttpHeaders {
   const listed = connectionListed(headers);
   const out: OutgoingHttpHeaders = {};
   for (const name in headers) {

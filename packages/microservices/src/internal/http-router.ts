@@ -44,7 +44,8 @@ export class Router<T> {
       const m = route.pattern.exec(path);
       if (!m) continue;
       pathMatched = true;
-      if (route.method !== '*' && route.method !== method && !(method === 'HEAD' && route.method === 'GET')) continue;
+      if (route.method !== '*' && route.method !== method && !(method === 'HEAD' && route.method === 'GET'))
+        continue;
       const params: Record<string, string> = {};
       route.names.forEach((name, i) => {
         try {

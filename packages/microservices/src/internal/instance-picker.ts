@@ -1,4 +1,10 @@
-import { type CircuitBreaker, type CircuitBreakerOptions, createCircuitBreaker, isNoaError, NoaError } from '@noa/core';
+import {
+  type CircuitBreaker,
+  type CircuitBreakerOptions,
+  createCircuitBreaker,
+  isNoaError,
+  NoaError,
+} from '@noa/core';
 import type { Balancer } from '../balancer.js';
 import type { ServiceInstance } from '../instance.js';
 import { type OutlierDetectionOptions, OutlierDetector } from '../outlier-detector.js';
@@ -115,7 +121,11 @@ export class InstancePicker {
   }
 
   /** Runs one attempt through the instance's breaker (if any) with the balancer's accounting. */
-  async run<T>(instance: ServiceInstance, fn: () => Promise<T>, endOnSuccess = true): Promise<{ value: T; end: () => void }> {
+  async run<T>(
+    instance: ServiceInstance,
+    fn: () => Promise<T>,
+    endOnSuccess = true,
+  ): Promise<{ value: T; end: () => void }> {
     const started = performance.now();
     const balancer = this.#o.balancer;
     balancer.onStart(instance);

@@ -25,7 +25,8 @@ export function startLocalCheck(
         if (stopped) return;
         if (failure) return await backend.fail(instance.name, instance.id, failure);
       }
-      if (!(await backend.pass(instance.name, instance.id, passFor)) && !stopped) await backend.register(record);
+      if (!(await backend.pass(instance.name, instance.id, passFor)) && !stopped)
+        await backend.register(record);
     } catch (error) {
       if (!stopped) onError(error);
     }
@@ -40,11 +41,17 @@ export function startLocalCheck(
 }
 
 /** Calls a health URL; returns why it failed, or undefined when it answered 2xx/3xx. */
-export async function probe(url: string, timeoutMs: number, signal?: AbortSignal): Promise<string | undefined> {
+export async function probe(
+  url: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   try {
     const response = await request(url, {
       method: 'GET',
-      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
+      signal: signal
+        ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+        : AbortSignal.timeout(timeoutMs),
     });
     await response.body.dump();
     return response.statusCode < 400 ? undefined : `health check answered ${response.statusCode}`;

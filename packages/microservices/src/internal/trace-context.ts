@@ -13,7 +13,8 @@ const hex = (length: number) => randomUUID().replace(/-/g, '').slice(0, length);
  */
 export function childTraceparent(incoming: string | undefined): string {
   const match = incoming ? TRACEPARENT.exec(incoming.trim().toLowerCase()) : null;
-  if (match && match[1] !== ZERO_TRACE && match[2] !== ZERO_SPAN) return `00-${match[1]}-${hex(16)}-${match[3]}`;
+  if (match && match[1] !== ZERO_TRACE && match[2] !== ZERO_SPAN)
+    return `00-${match[1]}-${hex(16)}-${match[3]}`;
   return `00-${randomUUID().replace(/-/g, '')}-${hex(16)}-01`;
 }
 
