@@ -14,15 +14,15 @@ import {
   isNoaError,
   NoaError,
   sleep,
-  validateBackoff,
 } from '@noa/core';
 import protobuf from 'protobufjs';
 import { type Balancer, type BalancerName, createBalancer } from './balancer.js';
 import type { ServiceInstance } from './instance.js';
+import { resolveClientBasics } from './internal/client-options.js';
 import { InstancePicker } from './internal/instance-picker.js';
 import { childTraceparent, requestIdFrom } from './internal/trace-context.js';
 import type { OutlierDetectionOptions } from './outlier-detector.js';
-import { type ServiceRegistry, validateServiceName } from './registry.js';
+import type { ServiceRegistry } from './registry.js';
 
 /** One unary method of a protobufjs service, ready for @grpc/grpc-js clients and servers. */
 export interface GrpcMethodDefinition {
@@ -157,27 +157,15 @@ const FAILURE_CODES = new Set<number>([
  * HTTP client, and request id / traceparent propagated as metadata.
  */
 export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
-  invariant(
-    options && typeof options.registry?.discover === 'function',
-    'createGrpcClient: registry is required',
-  );
-  validateServiceName(options.service);
+  const { attempts, backoff } = resolveClientBasics('createGrpcClient', options);
   const {
     timeoutMs = 10_000,
-    retry = {},
     circuitBreaker = {},
     outlierDetection = {},
     tags = [],
     credentials = grpcCredentials.createInsecure(),
   } = options;
   const definition = grpcServiceDefinition(options.proto, options.grpcService);
-  const attempts = retry === false ? 1 : (retry.attempts ?? 3);
-  invariant(
-    Number.isInteger(attempts) && attempts >= 1,
-    'createGrpcClient: retry.attempts must be an integer >= 1',
-  );
-  const backoff: BackoffOptions = { delayMs: 10, maxDelayMs: 200, ...(retry ? retry.backoff : {}) };
-  validateBackoff(backoff);
   const channels = new Map<string, Client>();
   const discovery = options.registry.discover(options.service);
   const picker = new InstancePicker({

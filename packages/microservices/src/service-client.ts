@@ -10,15 +10,15 @@ import {
   noopLogger,
   sleep,
   TypedEventEmitter,
-  validateBackoff,
 } from '@noa/core';
 import { Pool } from 'undici';
 import { type Balancer, type BalancerName, type BalancerOptions, createBalancer } from './balancer.js';
 import type { ServiceInstance } from './instance.js';
+import { resolveClientBasics } from './internal/client-options.js';
 import { InstancePicker } from './internal/instance-picker.js';
 import { childTraceparent, requestIdFrom } from './internal/trace-context.js';
 import type { OutlierDetectionOptions } from './outlier-detector.js';
-import { type Discovery, type ServiceRegistry, validateServiceName } from './registry.js';
+import type { Discovery, ServiceRegistry } from './registry.js';
 
 export interface RetryPolicy {
   /** Attempts in total, the first included. Default 3. */
@@ -215,11 +215,7 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
 
   constructor(options: ServiceClientOptions) {
     super();
-    invariant(
-      options && typeof options.registry?.discover === 'function',
-      'createServiceClient: registry is required',
-    );
-    validateServiceName(options.service);
+    const { attempts, backoff } = resolveClientBasics('createServiceClient', options);
     const {
       timeoutMs = 10_000,
       retry = {},
@@ -238,13 +234,7 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
       'createServiceClient: connections must be an integer > 0',
     );
     invariant(maxResponseBytes > 0, 'createServiceClient: maxResponseBytes must be > 0');
-    const attempts = retry === false ? 1 : (retry.attempts ?? 3);
-    invariant(
-      Number.isInteger(attempts) && attempts >= 1,
-      'createServiceClient: retry.attempts must be an integer >= 1',
-    );
-    this.#backoff = { delayMs: 10, maxDelayMs: 200, jitter: 'full', ...(retry ? retry.backoff : {}) };
-    validateBackoff(this.#backoff);
+    this.#backoff = backoff;
     this.#retryStatuses = new Set(retry === false ? [] : (retry.statuses ?? [502, 503, 504]));
     this.service = options.service;
     this.#attempts = attempts;
