@@ -4,6 +4,33 @@ import { Redis } from 'ioredis';
 import { createQueueManager } from '../src/index.js';
 import { redisProvider } from '../src/providers/redis.js';
 import { counter, drainTable } from './drain.js';
+import type { LatencySubject } from './latency.bench.js';
+
+/** BullMQ in the latency table, as the peer of the Redis provider. */
+export function bullmqSubject(url: string, prefix: string): LatencySubject {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue('latency', { connection, prefix, defaultJobOptions: { removeOnComplete: true } });
+  return {
+    name: 'bullmq (same Redis)',
+    start: async (seen) => {
+      const workerConnection = connection.duplicate();
+      const worker = new Worker('latency', async (job) => seen(job.data.sentAt), {
+        connection: workerConnection,
+        prefix,
+        concurrency: 50,
+      });
+      await worker.waitUntilReady();
+      return async () => {
+        await worker.close();
+        await queue.obliterate({ force: true });
+        await queue.close();
+        workerConnection.disconnect();
+        connection.disconnect();
+      };
+    },
+    publish: (sentAt) => queue.add('job', { sentAt }),
+  };
+}
 
 /** @noa/message-queue's Redis provider against BullMQ: add, addBulk, and Worker at concurrency 1 and 100. */
 export async function redisBench(url: string, quick: boolean): Promise<BenchTable[]> {

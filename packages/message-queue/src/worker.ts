@@ -39,8 +39,6 @@ interface Active {
   delivery: Delivery;
   /** Set once ack/retry/dead/release has been chosen, so exactly one happens. */
   settled: boolean;
-  /** Resolves the delivery early when close() gives up waiting on its handler. */
-  abandon: () => void;
 }
 
 class JobImpl<T> implements Job<T> {
@@ -112,14 +110,14 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
     this.emit('error', error);
   }
 
-  #deliver(delivery: Delivery): Promise<void> {
-    let abandon!: () => void;
-    const abandoned = new Promise<void>((resolve) => {
-      abandon = resolve;
-    });
-    const active: Active = { delivery, settled: false, abandon };
+  async #deliver(delivery: Delivery): Promise<void> {
+    const active: Active = { delivery, settled: false };
     this.#active.add(active);
-    return Promise.race([this.#handle(active), abandoned]).finally(() => this.#active.delete(active));
+    try {
+      await this.#handle(active);
+    } finally {
+      this.#active.delete(active);
+    }
   }
 
   /** Runs exactly one of the delivery's outcomes, unless close() already released it. */
@@ -195,13 +193,14 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
       ]);
       clearTimeout(timer);
       if (timedOut) {
-        // Hand the stuck jobs back so another worker runs them; their handlers' late results are ignored.
+        // Hand the stuck jobs back so another worker runs them; their handlers' late results are
+        // ignored, and we stop waiting for them.
         await Promise.all(
-          [...this.#active].map(async (active) => {
-            await this.#settle(active, () => active.delivery.release());
-            active.abandon();
-          }),
+          [...this.#active].map((active) => this.#settle(active, () => active.delivery.release())),
         );
+        closed.catch(() => {});
+        this.onClosed(this);
+        return;
       }
     }
     await closed;

@@ -11,6 +11,8 @@ export class AmqpConnection {
   readonly #backoff: BackoffOptions;
   #connection: Promise<ChannelModel> | undefined;
   #publisher: Promise<ConfirmChannel> | undefined;
+  /** The publisher channel once open, for the synchronous fast path of publish. */
+  #publisherReady: ConfirmChannel | undefined;
   #closed = false;
   /** Bumped on every new connection, so topology is re-asserted once per connection. */
   generation = 0;
@@ -33,6 +35,7 @@ export class AmqpConnection {
         if (this.#connection === current) {
           this.#connection = undefined;
           this.#publisher = undefined;
+          this.#publisherReady = undefined;
         }
       };
       model.on('error', () => {}); // 'close' follows; reported by whoever was using it
@@ -53,7 +56,9 @@ export class AmqpConnection {
       channel.on('error', () => {});
       channel.on('close', () => {
         if (this.#publisher === current) this.#publisher = undefined;
+        if (this.#publisherReady === channel) this.#publisherReady = undefined;
       });
+      this.#publisherReady = channel;
       return channel;
     });
     const current = this.#publisher;
@@ -61,6 +66,11 @@ export class AmqpConnection {
       if (this.#publisher === current) this.#publisher = undefined;
     });
     return current;
+  }
+
+  /** The open publisher channel, if there is one right now. */
+  get publisherNow(): ConfirmChannel | undefined {
+    return this.#publisherReady;
   }
 
   /** Runs `fn` with live resources, retrying through reconnections until `timeoutMs` passes. */
@@ -94,6 +104,7 @@ export class AmqpConnection {
     const connection = this.#connection;
     this.#connection = undefined;
     this.#publisher = undefined;
+    this.#publisherReady = undefined;
     if (connection) await (await connection.catch(() => undefined))?.close().catch(() => {});
   }
 }

@@ -26,15 +26,14 @@ export class InFlight {
   /** Runs `task` in a slot; never rejects (the task reports its own errors). */
   run(task: () => Promise<void>): void {
     this.#active++;
-    task()
-      .catch(() => {})
-      .finally(() => {
-        this.#active--;
-        const waiters = this.#waiters;
-        this.#waiters = [];
-        for (const wake of waiters) wake();
-        this.#onFree?.();
-      });
+    const done = () => {
+      this.#active--;
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const wake of waiters) wake();
+      this.#onFree?.();
+    };
+    task().then(done, done);
   }
 
   /** Resolves when a slot frees (immediately if one is free). */

@@ -81,10 +81,10 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
   let asserted = new Set<string>();
   let assertedGeneration = -1;
   const buckets = new Map<string, Set<number>>();
-  const counters = new Map<string, { completed: number; failed: number; active: number }>();
+  const counters = new Map<string, { completed: number; failed: number; consumers: Set<InFlight> }>();
   const counter = (queue: string) => {
     let c = counters.get(queue);
-    if (!c) counters.set(queue, (c = { completed: 0, failed: 0, active: 0 }));
+    if (!c) counters.set(queue, (c = { completed: 0, failed: 0, consumers: new Set() }));
     return c;
   };
   const locks = new Map<string, { generation: number; lastTick: number }>();
@@ -119,26 +119,35 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
     });
   };
 
+  const properties = (m: { id: string; priority: number }): Options.Publish => ({
+    persistent: true,
+    messageId: m.id,
+    contentType: 'application/json',
+    timestamp: Date.now(),
+    ...(m.priority > 0 ? { priority: Math.min(m.priority, maxPriority) } : {}),
+  });
+
   /** Publishes with confirms; a delay goes through the TTL queue of its bucket. */
   const send = async (queue: string, m: { id: string; body: string; delayMs: number; priority: number }) => {
     const channel = await amqp.publisher();
     await assertQueue(channel, queue);
-    const properties: Options.Publish = {
-      persistent: true,
-      messageId: m.id,
-      contentType: 'application/json',
-      timestamp: Date.now(),
-      ...(m.priority > 0 ? { priority: Math.min(m.priority, maxPriority) } : {}),
-    };
     if (m.delayMs > 0) {
       const bucket = delayBucket(m.delayMs);
       await assertDelay(channel, queue, bucket);
       return confirmSend(channel, names(queue).delay(bucket), m.body, {
-        ...properties,
+        ...properties(m),
         expiration: String(Math.round(m.delayMs)),
       });
     }
-    return confirmSend(channel, queue, m.body, properties);
+    return confirmSend(channel, queue, m.body, properties(m));
+  };
+
+  /** The hot path: channel open and queue declared, so no awaits before the send itself. */
+  const sendNow = (queue: string, m: OutgoingMessage): Promise<void> => {
+    const channel = amqp.publisherNow;
+    if (channel && m.delayMs === 0 && assertedGeneration === amqp.generation && asserted.has(queue))
+      return confirmSend(channel, queue, m.body, properties(m));
+    return send(queue, m);
   };
 
   const sendTo = async (target: string, queue: string, m: { id: string; body: string }) => {
@@ -171,12 +180,18 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
     capabilities: () => capabilities,
 
     async publish(queue: string, messages: OutgoingMessage[]) {
-      await amqp.withRetry(operationTimeoutMs, () => Promise.all(messages.map((m) => send(queue, m))));
+      try {
+        await Promise.all(messages.map((m) => sendNow(queue, m)));
+      } catch {
+        // Lost connection or channel: resend the lot once it is back (duplicates, never losses).
+        await amqp.withRetry(operationTimeoutMs, () => Promise.all(messages.map((m) => send(queue, m))));
+      }
     },
 
     consume(queue: string, consume: ConsumeOptions): ProviderConsumer {
       const slots = new InFlight(consume.concurrency);
       const stats = counter(queue);
+      stats.consumers.add(slots);
       let closing = false;
       let current: { channel: Channel; consumerTag?: string } | undefined;
       let wake: (() => void) | undefined;
@@ -223,8 +238,7 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
         current = { channel };
         const { consumerTag } = await channel.consume(queue, (message) => {
           if (!message) return; // cancelled by the broker (queue deleted): the loop re-subscribes
-          stats.active++;
-          slots.run(() => consume.onDelivery(delivery(channel, message)).finally(() => stats.active--));
+          slots.run(() => consume.onDelivery(delivery(channel, message)));
         });
         current.consumerTag = consumerTag;
         if (closing) await channel.cancel(consumerTag).catch(() => {});
@@ -252,6 +266,7 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
           await active?.channel.close().catch(() => {});
           wake?.();
           await loop;
+          stats.consumers.delete(slots);
         },
       };
     },
@@ -268,7 +283,7 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
           delayed += (await channel.checkQueue(n.delay(bucket))).messageCount;
         return {
           waiting: main.messageCount,
-          active: local.active,
+          active: [...local.consumers].reduce((sum, slots) => sum + slots.active, 0),
           delayed,
           completed: local.completed,
           failed: local.failed,

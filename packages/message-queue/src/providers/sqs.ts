@@ -203,6 +203,11 @@ export function sqsProvider(options: SqsProviderOptions = {}): QueueProvider {
     async publish(queue: string, messages: OutgoingMessage[]) {
       const url = await urlOf(queue);
       const fifo = isFifo(queue);
+      if (messages.length === 1) {
+        const m = messages[0]!;
+        await sendOne(url, queue, m.body, m.delayMs, m.groupId, m.id);
+        return;
+      }
       for (let start = 0; start < messages.length; start += 10) {
         const chunk = messages.slice(start, start + 10);
         const result = await sqs.send(
