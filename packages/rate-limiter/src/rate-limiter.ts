@@ -2,6 +2,7 @@ import {
   type CircuitBreaker,
   createCircuitBreaker,
   invariant,
+  type Labels,
   type Logger,
   type Metrics,
   NoaError,
@@ -91,7 +92,9 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
   readonly #blocks: BlockCache;
   readonly #sync: MemoryStore | undefined;
   readonly #logger: Logger;
-  readonly #decisions: ReturnType<Metrics['counter']>;
+  /** Undefined with the default noopMetrics: the hot path then skips counting. */
+  readonly #decisions: ReturnType<Metrics['counter']> | undefined;
+  readonly #labels = new Map<string, Labels>();
   readonly #halfOpenAfterMs: number;
 
   constructor(options: RateLimiterOptions) {
@@ -152,24 +155,31 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
       this.#logger.info({ store: this.store.name }, 'rate limiter: store answers again');
       this.emit('store-up');
     });
-    this.#decisions = metrics.counter({
-      name: 'rate_limit_decisions_total',
-      help: 'Rate limit decisions by result and decider',
-      labelNames: ['limiter', 'reason', 'decided_by'],
-    });
+    this.#decisions =
+      metrics === noopMetrics
+        ? undefined
+        : metrics.counter({
+            name: 'rate_limit_decisions_total',
+            help: 'Rate limit decisions by result and decider',
+            labelNames: ['limiter', 'reason', 'decided_by'],
+          });
   }
 
-  async consume(key: string, options?: ConsumeOptions): Promise<RateLimitDecision> {
+  consume(key: string, options?: ConsumeOptions): Promise<RateLimitDecision> {
     const cost = options?.cost ?? 1;
-    invariant(
-      Number.isInteger(cost) && cost >= 0 && cost <= this.policy.burst,
-      `consume: cost must be an integer from 0 to ${this.policy.burst} (the limit), got ${cost}`,
-      'NOA_RATE_LIMIT_INVALID_COST',
-    );
+    // Checked before building any message: this is the hot path.
+    if (!(Number.isInteger(cost) && cost >= 0 && cost <= this.policy.burst)) {
+      return Promise.reject(
+        new NoaError(
+          'NOA_RATE_LIMIT_INVALID_COST',
+          `consume: cost must be an integer from 0 to ${this.policy.burst} (the limit), got ${cost}`,
+        ),
+      );
+    }
     return this.#decide(key, 'consume', cost);
   }
 
-  async peek(key: string): Promise<RateLimitDecision> {
+  peek(key: string): Promise<RateLimitDecision> {
     return this.#decide(key, 'peek', 1);
   }
 
@@ -201,35 +211,42 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
   }
 
   #key(key: string): string {
-    invariant(
-      typeof key === 'string' && key.length > 0 && key.length <= MAX_KEY_LENGTH,
-      `rate limiter: key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, got ${typeof key === 'string' ? `"${key.slice(0, 40)}" (${key.length} characters)` : typeof key}`,
+    if (typeof key === 'string' && key.length > 0 && key.length <= MAX_KEY_LENGTH) return this.#name + key;
+    throw new NoaError(
       'NOA_RATE_LIMIT_INVALID_KEY',
+      `rate limiter: key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, got ${typeof key === 'string' ? `"${key.slice(0, 40)}" (${key.length} characters)` : typeof key}`,
     );
-    return this.#name + key;
   }
 
-  async #decide(key: string, op: StoreOperation, amount: number): Promise<RateLimitDecision> {
-    const full = this.#key(key);
+  #decide(key: string, op: StoreOperation, amount: number): Promise<RateLimitDecision> {
+    let full: string;
+    try {
+      full = this.#key(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (op === 'consume' || op === 'peek') {
       const blockedMs = this.#blocks.remaining(full, Date.now());
-      if (blockedMs > 0)
-        return this.#finish(key, blockedDecision(this.policy.burst, blockedMs, 'block-cache'));
+      if (blockedMs > 0) {
+        return Promise.resolve(
+          this.#finish(key, blockedDecision(this.policy.burst, blockedMs, 'block-cache')),
+        );
+      }
     }
-    if (this.#sync)
-      return this.#finish(
-        key,
-        this.#toDecision(full, key, this.#sync.applySync(full, this.policy, op, amount), 'store'),
-      );
-    let result: StoreResult;
-    try {
-      result = await this.#breaker.execute(() =>
-        withTimeout(this.store.apply(full, this.policy, op, amount), this.#timeoutMs),
-      );
-    } catch (error) {
-      return this.#finish(key, await this.#degraded(full, key, op, amount, error));
+    if (this.#sync) {
+      const result = this.#sync.applySync(full, this.policy, op, amount);
+      return Promise.resolve(this.#finish(key, this.#toDecision(full, key, result, 'store')));
     }
-    return this.#finish(key, this.#toDecision(full, key, result, 'store'));
+    return this.#decideAsync(full, key, op, amount);
+  }
+
+  #decideAsync(full: string, key: string, op: StoreOperation, amount: number): Promise<RateLimitDecision> {
+    return this.#breaker
+      .execute(() => withTimeout(this.store.apply(full, this.policy, op, amount), this.#timeoutMs))
+      .then(
+        (result) => this.#finish(key, this.#toDecision(full, key, result, 'store')),
+        (error: unknown) => this.#degraded(full, key, op, amount, error).then((d) => this.#finish(key, d)),
+      );
   }
 
   /** The store failed (or its circuit is open): decide per `onStoreError`. */
@@ -302,7 +319,15 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
 
   #finish(key: string, decision: RateLimitDecision): RateLimitDecision {
     if (decision.reason === 'limited') this.emit('limited', key, decision);
-    this.#decisions.inc(1, { limiter: this.#name, reason: decision.reason, decided_by: decision.decidedBy });
+    if (this.#decisions) {
+      const series = `${decision.reason}/${decision.decidedBy}`;
+      let labels = this.#labels.get(series);
+      if (!labels) {
+        labels = { limiter: this.#name, reason: decision.reason, decided_by: decision.decidedBy };
+        this.#labels.set(series, labels);
+      }
+      this.#decisions.inc(1, labels);
+    }
     return decision;
   }
 

@@ -1,2 +1,2 @@
 export { RedisStore, type RedisStoreOptions, redisStore } from './stores/redis.js';
-export { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './stores/redis-script.js';
+export { RATE_LIMIT_SCRIPTS, type RateLimitScript } from './stores/redis-script.js';

@@ -8,7 +8,9 @@ import { isReachable, waitUntil } from '@noa/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter, memoryStore, type RateLimitDecision, type RateLimiter } from '../src/index.js';
-import { RATE_LIMIT_SCRIPT_SHA, redisStore } from '../src/redis.js';
+import { RATE_LIMIT_SCRIPTS, redisStore } from '../src/redis.js';
+
+const FIXED_WINDOW_SHA = RATE_LIMIT_SCRIPTS['fixed-window'].sha;
 
 const hasRedisServer = await new Promise<boolean>((resolve) => {
   const probe = spawn('redis-server', ['--version']);
@@ -122,9 +124,9 @@ describe.skipIf(!hasRedisServer)('redis store when Redis stops (own redis-server
   it('works normally, and re-sends the script after SCRIPT FLUSH (NOSCRIPT fallback)', async () => {
     expect(await open.consume('warm')).toMatchObject({ allowed: true, decidedBy: 'store' });
     await client.script('FLUSH');
-    expect(await client.script('EXISTS', RATE_LIMIT_SCRIPT_SHA)).toEqual([0]);
+    expect(await client.script('EXISTS', FIXED_WINDOW_SHA)).toEqual([0]);
     expect(await open.consume('warm')).toMatchObject({ allowed: true, remaining: 1, decidedBy: 'store' });
-    expect(await client.script('EXISTS', RATE_LIMIT_SCRIPT_SHA)).toEqual([1]);
+    expect(await client.script('EXISTS', FIXED_WINDOW_SHA)).toEqual([1]);
   });
 
   it('Redis frozen (SIGSTOP): no call hangs, each onStoreError mode holds, and it returns to Redis', async () => {

@@ -28,7 +28,14 @@ export const fixedWindow: AlgorithmImpl<FixedWindowState> = {
     }
     out.remaining = Math.max(0, limit - count);
     out.resetMs = count > 0 ? Math.ceil(start + windowMs - now) : 0;
-    return changed ? { count, start } : undefined;
+    if (!changed) return undefined;
+    if (state) {
+      // In place: the memory store keeps this object, so a decision allocates no new state.
+      state.count = count;
+      state.start = start;
+      return state;
+    }
+    return { count, start };
   },
   lua: `
 local function fixed_window(state, now, limit, windowMs, burst, op, amount)

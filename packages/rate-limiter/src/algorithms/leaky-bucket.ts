@@ -27,7 +27,14 @@ export const leakyBucket: AlgorithmImpl<LeakyBucketState> = {
     }
     out.remaining = Math.max(0, Math.floor(burst - level + EPSILON));
     out.resetMs = Math.ceil(level / rate);
-    return changed ? { level, at: now } : undefined;
+    if (!changed) return undefined;
+    if (state) {
+      // In place: the memory store keeps this object, so a decision allocates no new state.
+      state.level = level;
+      state.at = now;
+      return state;
+    }
+    return { level, at: now };
   },
   lua: `
 local function leaky_bucket(state, now, limit, windowMs, burst, op, amount)

@@ -26,7 +26,14 @@ export const tokenBucket: AlgorithmImpl<TokenBucketState> = {
     }
     out.remaining = Math.max(0, Math.floor(tokens + EPSILON));
     out.resetMs = Math.max(0, Math.ceil((burst - tokens) / rate));
-    return changed ? { tokens, at: now } : undefined;
+    if (!changed) return undefined;
+    if (state) {
+      // In place: the memory store keeps this object, so a decision allocates no new state.
+      state.tokens = tokens;
+      state.at = now;
+      return state;
+    }
+    return { tokens, at: now };
   },
   lua: `
 local function token_bucket(state, now, limit, windowMs, burst, op, amount)

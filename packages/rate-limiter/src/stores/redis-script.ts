@@ -1,31 +1,27 @@
 import { createHash } from 'node:crypto';
-import { algorithms, luaNames } from '../algorithms/index.js';
+import { ALGORITHM_NAMES, algorithms, luaNames } from '../algorithms/index.js';
 import type { Algorithm } from '../types.js';
 
-const dispatch = (Object.keys(luaNames) as Algorithm[])
-  .map((name) => `  ['${name}'] = ${luaNames[name]},`)
-  .join('\n');
+export interface RateLimitScript {
+  source: string;
+  sha: string;
+}
 
 /**
- * The one script every decision runs: KEYS = state, log, block, violations (all sharing a hash
- * tag, so Cluster keeps them in one slot); ARGV = algorithm, operation, amount, limit, windowMs,
- * burst, blockAfterViolations, blockDurationMs. Time is the Redis server's (TIME), so the clocks of
- * the application hosts never matter. Returns {allowed, remaining, resetMs, retryAfterMs, blocked}.
+ * The script one decision runs, for one algorithm (one script each, so a call defines only the
+ * function it uses). KEYS = state, log, block, violations (all sharing a hash tag, so Cluster keeps
+ * them in one slot); ARGV = operation, amount, limit, windowMs, burst, blockAfterViolations,
+ * blockDurationMs. Time is the Redis server's (TIME), so application hosts' clocks never matter.
+ * Returns {allowed, remaining, resetMs, retryAfterMs, blocked}.
  */
-export const RATE_LIMIT_SCRIPT = `
+function scriptFor(algorithm: Algorithm): string {
+  return `
 if redis.replicate_commands then redis.replicate_commands() end
-${Object.values(algorithms)
-  .map((a) => a.lua)
-  .join('')}
-local ALGORITHMS = {
-${dispatch}
-}
+${algorithms[algorithm].lua}
 local stateKey, logKey, blockKey, violationsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local algorithm, op = ARGV[1], ARGV[2]
-local amount, limit, windowMs, burst = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local blockAfter, blockMs = tonumber(ARGV[7]), tonumber(ARGV[8])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+local op = ARGV[1]
+local amount, limit, windowMs, burst = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local blockAfter, blockMs = tonumber(ARGV[6]), tonumber(ARGV[7])
 
 if op == 'reset' then
   redis.call('DEL', stateKey, logKey, blockKey, violationsKey)
@@ -41,10 +37,10 @@ if op == 'consume' or op == 'peek' then
   if blocked > 0 then return {0, 0, blocked, blocked, 1} end
 end
 
-local fn = ALGORITHMS[algorithm]
-if not fn then return redis.error_reply('NOA unknown algorithm ' .. tostring(algorithm)) end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 local newState, allowed, remaining, reset, retry =
-  fn(redis.call('GET', stateKey), now, limit, windowMs, burst, op, amount, logKey)
+  ${luaNames[algorithm]}(redis.call('GET', stateKey), now, limit, windowMs, burst, op, amount, logKey)
 if newState then
   if reset > 0 then redis.call('SET', stateKey, newState, 'PX', reset) else redis.call('DEL', stateKey) end
 end
@@ -59,5 +55,13 @@ if op == 'consume' and allowed == 0 and blockAfter > 0 then
 end
 return {allowed, remaining, reset, retry, 0}
 `;
+}
 
-export const RATE_LIMIT_SCRIPT_SHA = createHash('sha1').update(RATE_LIMIT_SCRIPT).digest('hex');
+export const RATE_LIMIT_SCRIPTS: Readonly<Record<Algorithm, RateLimitScript>> = Object.freeze(
+  Object.fromEntries(
+    ALGORITHM_NAMES.map((algorithm) => {
+      const source = scriptFor(algorithm);
+      return [algorithm, { source, sha: createHash('sha1').update(source).digest('hex') }];
+    }),
+  ) as Record<Algorithm, RateLimitScript>,
+);

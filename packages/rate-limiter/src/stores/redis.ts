@@ -1,7 +1,7 @@
 import { invariant, NoaError } from '@noa/core';
 import type { Cluster, Redis } from 'ioredis';
 import type { RateLimitStore, StoreOperation, StorePolicy, StoreResult } from '../types.js';
-import { RATE_LIMIT_SCRIPT, RATE_LIMIT_SCRIPT_SHA } from './redis-script.js';
+import { RATE_LIMIT_SCRIPTS } from './redis-script.js';
 
 export interface RedisStoreOptions {
   /** Your ioredis client or `Redis.Cluster`; the store never closes it. */
@@ -39,15 +39,14 @@ export class RedisStore implements RateLimitStore {
     return [base, `${base}:log`, `${base}:blk`, `${base}:vio`];
   }
 
-  async apply(
-    key: string,
-    policy: StorePolicy,
-    operation: StoreOperation,
-    amount: number,
-  ): Promise<StoreResult> {
+  apply(key: string, policy: StorePolicy, operation: StoreOperation, amount: number): Promise<StoreResult> {
+    const script = RATE_LIMIT_SCRIPTS[policy.algorithm];
+    const base = `${this.#prefix}:{${key}}`;
     const args = [
-      ...this.keysOf(key),
-      policy.algorithm,
+      base,
+      `${base}:log`,
+      `${base}:blk`,
+      `${base}:vio`,
       operation,
       amount,
       policy.limit,
@@ -55,27 +54,12 @@ export class RedisStore implements RateLimitStore {
       policy.burst,
       policy.blockAfterViolations,
       policy.blockDurationMs,
-    ];
-    let reply: Reply;
-    try {
-      reply = (await this.#client.evalsha(RATE_LIMIT_SCRIPT_SHA, 4, ...args)) as Reply;
-    } catch (error) {
+    ] as const;
+    // Plain promise chains rather than async/await: this is the hot path.
+    return this.#client.evalsha(script.sha, 4, ...args).then(toResult, (error: unknown) => {
       if (!isNoScript(error)) throw error;
-      reply = (await this.#client.eval(RATE_LIMIT_SCRIPT, 4, ...args)) as Reply;
-    }
-    if (!Array.isArray(reply) || reply.length !== 5) {
-      throw new NoaError(
-        'NOA_RATE_LIMIT_STORE_REPLY',
-        `redisStore: unexpected reply ${JSON.stringify(reply)} from the rate-limit script; is this a Redis >= 5 server?`,
-      );
-    }
-    return {
-      allowed: reply[0] === 1,
-      remaining: reply[1],
-      resetMs: reply[2],
-      retryAfterMs: reply[3],
-      blocked: reply[4] === 1,
-    };
+      return this.#client.eval(script.source, 4, ...args).then(toResult);
+    });
   }
 
   /** The client belongs to the caller; closing the store does not quit it. */
@@ -84,6 +68,23 @@ export class RedisStore implements RateLimitStore {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+function toResult(value: unknown): StoreResult {
+  const reply = value as Reply;
+  if (!Array.isArray(reply) || reply.length !== 5) {
+    throw new NoaError(
+      'NOA_RATE_LIMIT_STORE_REPLY',
+      `redisStore: unexpected reply ${JSON.stringify(reply)} from the rate-limit script; is this a Redis >= 5 server?`,
+    );
+  }
+  return {
+    allowed: reply[0] === 1,
+    remaining: reply[1],
+    resetMs: reply[2],
+    retryAfterMs: reply[3],
+    blocked: reply[4] === 1,
+  };
 }
 
 function isNoScript(error: unknown): boolean {

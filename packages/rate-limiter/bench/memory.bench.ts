@@ -1,0 +1,58 @@
+/** Memory store: checks/s on one hot key and across 10k keys, against rate-limiter-flexible and express-rate-limit. */
+import { type BenchTable, compare } from '@noa/testkit';
+import { MemoryStore as ExpressMemoryStore } from 'express-rate-limit';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { type Algorithm, createRateLimiter } from '../src/index.js';
+
+// A limit nobody reaches, so every library runs its admit path (rate-limiter-flexible rejects
+// with an exception when limited, which would measure exceptions instead). One-second windows.
+const LIMIT = 1_000_000_000;
+const WINDOW_MS = 1_000;
+
+export async function memoryBench({
+  timeMs,
+  rounds,
+}: {
+  timeMs: number;
+  rounds: number;
+}): Promise<BenchTable[]> {
+  const tables: BenchTable[] = [];
+  for (const [id, title, keyCount] of [
+    ['rate-limiter-memory-one-key', 'Memory store: consume() on one hot key', 1],
+    ['rate-limiter-memory-10k-keys', 'Memory store: consume() across 10,000 keys', 10_000],
+  ] as const) {
+    const keys = Array.from({ length: keyCount }, (_, i) => `user:${i}`);
+    let i = 0;
+    const nextKey = () => keys[(i = (i + 1) % keyCount)]!;
+    const ours = (algorithm: Algorithm) => {
+      const limiter = createRateLimiter({ algorithm, limit: LIMIT, windowMs: WINDOW_MS });
+      return () => limiter.consume(nextKey());
+    };
+    const rlf = new RateLimiterMemory({ points: LIMIT, duration: WINDOW_MS / 1000 });
+    const erl = new ExpressMemoryStore();
+    erl.init({ windowMs: WINDOW_MS } as never);
+    const result = await compare(
+      title,
+      {
+        '@noa/rate-limiter fixed-window': ours('fixed-window'),
+        '@noa/rate-limiter gcra': ours('gcra'),
+        '@noa/rate-limiter token-bucket': ours('token-bucket'),
+        '@noa/rate-limiter sliding-window (exact log)': ours('sliding-window'),
+        'rate-limiter-flexible RateLimiterMemory': () => rlf.consume(nextKey()),
+        "express-rate-limit's MemoryStore": async () => (await erl.increment(nextKey())).totalHits <= LIMIT,
+      },
+      {
+        id,
+        timeMs,
+        rounds,
+        notes: [
+          'every call admitted (limit 10^9 per 1 s window); all three return a promise per call',
+          'rate-limiter-flexible and express-rate-limit count fixed windows; compare their rows with ours fixed-window',
+        ],
+      },
+    );
+    tables.push(result.table);
+    erl.shutdown();
+  }
+  return tables;
+}
