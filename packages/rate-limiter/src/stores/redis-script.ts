@@ -27,20 +27,24 @@ if op == 'reset' then
   redis.call('DEL', stateKey, logKey, blockKey, violationsKey)
   return {1, burst, 0, 0, 0}
 end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 if op == 'block' then
-  redis.call('SET', blockKey, '1', 'PX', amount)
+  -- The block key holds its end (server ms), so one MGET reads it with the state below.
+  redis.call('SET', blockKey, string.format('%.17g', now + amount), 'PX', amount)
   redis.call('DEL', violationsKey)
   return {0, 0, amount, amount, 1}
 end
+local stored = redis.call('MGET', stateKey, blockKey)
 if op == 'consume' or op == 'peek' then
-  local blocked = redis.call('PTTL', blockKey)
-  if blocked > 0 then return {0, 0, blocked, blocked, 1} end
+  local blockedUntil = tonumber(stored[2])
+  if blockedUntil and blockedUntil > now then
+    local left = math.ceil(blockedUntil - now)
+    return {0, 0, left, left, 1}
+  end
 end
-
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 local newState, allowed, remaining, reset, retry =
-  ${luaNames[algorithm]}(redis.call('GET', stateKey), now, limit, windowMs, burst, op, amount, logKey)
+  ${luaNames[algorithm]}(stored[1], now, limit, windowMs, burst, op, amount, logKey)
 if newState then
   if reset > 0 then redis.call('SET', stateKey, newState, 'PX', reset) else redis.call('DEL', stateKey) end
 end
@@ -48,7 +52,7 @@ if op == 'consume' and allowed == 0 and blockAfter > 0 then
   local violations = redis.call('INCR', violationsKey)
   if violations == 1 then redis.call('PEXPIRE', violationsKey, windowMs) end
   if violations >= blockAfter then
-    redis.call('SET', blockKey, '1', 'PX', blockMs)
+    redis.call('SET', blockKey, string.format('%.17g', now + blockMs), 'PX', blockMs)
     redis.call('DEL', violationsKey)
     return {0, remaining, blockMs, blockMs, 1}
   end
