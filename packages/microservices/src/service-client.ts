@@ -126,6 +126,7 @@ const NOT_SENT = new Set([
 ]);
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const UNSAFE_PATH = /[\s\0]/;
 
 interface Prepared {
   method: string;
@@ -181,17 +182,31 @@ class Response implements ServiceResponse {
   }
 }
 
-async function readBody(body: Readable, limit: number, service: string): Promise<Buffer> {
+async function readBody(
+  body: Readable & { arrayBuffer?: () => Promise<ArrayBuffer> },
+  declaredLength: HeaderValue,
+  limit: number,
+  service: string,
+): Promise<Buffer> {
+  const tooLarge = () =>
+    new NoaError(
+      'NOA_SERVICE_RESPONSE_TOO_LARGE',
+      `${service} sent more than maxResponseBytes (${limit}); raise it or use stream()`,
+    );
+  const declared = typeof declaredLength === 'string' ? Number(declaredLength) : Number.NaN;
+  if (declared > limit) {
+    body.on('error', () => {}).destroy();
+    throw tooLarge();
+  }
+  // With a known length, undici's own collector is much cheaper than async iteration.
+  if (declared <= limit && body.arrayBuffer) return Buffer.from(await body.arrayBuffer());
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += (chunk as Buffer).length;
     if (size > limit) {
       body.destroy();
-      throw new NoaError(
-        'NOA_SERVICE_RESPONSE_TOO_LARGE',
-        `${service} sent more than maxResponseBytes (${limit}); raise it or use stream()`,
-      );
+      throw tooLarge();
     }
     chunks.push(chunk as Buffer);
   }
@@ -293,29 +308,17 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
   }
 
   #prepare(request: ServiceRequest): Prepared {
-    invariant(!this.#closed, `the client for "${this.service}" is closed`, 'NOA_SERVICE_CLOSED');
-    invariant(
-      request && typeof request.path === 'string' && request.path.startsWith('/'),
-      'request: path must start with "/"',
-      'NOA_SERVICE_INVALID_REQUEST',
-    );
-    invariant(
-      !/[\s\0]/.test(request.path),
-      'request: path must not contain whitespace; encode it',
-      'NOA_SERVICE_INVALID_REQUEST',
-    );
-    const method = (request.method ?? 'GET').toUpperCase();
-    invariant(
-      TOKEN.test(method),
-      `request: invalid method ${JSON.stringify(request.method)}`,
-      'NOA_SERVICE_INVALID_REQUEST',
-    );
+    // Plain ifs, not invariant(): its message would be built on every call of this hot path.
+    const bad = (message: string) => new NoaError('NOA_SERVICE_INVALID_REQUEST', `request: ${message}`);
+    if (this.#closed) throw new NoaError('NOA_SERVICE_CLOSED', `the client for "${this.service}" is closed`);
+    if (!request || typeof request.path !== 'string' || request.path.charCodeAt(0) !== 47)
+      throw bad('path must start with "/"');
+    if (UNSAFE_PATH.test(request.path)) throw bad('path must not contain whitespace or NUL; encode it');
+    const method = request.method === undefined ? 'GET' : request.method.toUpperCase();
+    if (method !== 'GET' && !TOKEN.test(method))
+      throw bad(`invalid method ${JSON.stringify(request.method)}`);
     const timeoutMs = request.timeoutMs ?? this.#timeoutMs;
-    invariant(
-      Number.isFinite(timeoutMs) && timeoutMs > 0,
-      'request: timeoutMs must be > 0',
-      'NOA_SERVICE_INVALID_REQUEST',
-    );
+    if (!(timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY)) throw bad('timeoutMs must be > 0');
     let path = request.path;
     if (request.query) {
       const params = new URLSearchParams();
@@ -363,10 +366,10 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     );
     if (req.signal?.aborted) throw abortedError(this.service, req.signal.reason);
     if (!this.#picker.synced) await this.#ready(req.timeoutMs, req.signal);
-    const tried = new Set<string>();
+    let tried: Set<string> | undefined; // allocated on the first retry only
     for (let attempt = 1; ; attempt++) {
       const instance = this.#picker.choose(tried);
-      tried.add(instance.id);
+      if (attempt < this.#attempts) (tried ??= new Set()).add(instance.id);
       try {
         const { value: result, end } = await this.#picker.run(
           instance,
@@ -484,7 +487,17 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     }
     let body: Buffer;
     try {
-      body = await readBody(response.body, this.#maxResponseBytes, this.service);
+      const length = Number(response.headers['content-length']);
+      // Known, acceptable length: undici's collector directly (no extra async layer on the hot path).
+      body =
+        length <= this.#maxResponseBytes
+          ? Buffer.from(await response.body.arrayBuffer())
+          : await readBody(
+              response.body,
+              response.headers['content-length'],
+              this.#maxResponseBytes,
+              this.service,
+            );
     } catch (error) {
       if (TIMEOUTS.has(errorCode(error) ?? ''))
         throw new NoaError(

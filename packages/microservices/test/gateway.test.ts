@@ -126,6 +126,28 @@ describe('gateway (real upstreams on loopback)', () => {
     expect((await call('/nothing')).status).toBe(404);
   });
 
+  it('strips hop-by-hop headers from the upstream response', async () => {
+    const hop = uniqueName('hop');
+    upstreams.push(
+      await startUpstream(registry, hop, (_req, res) => {
+        res.writeHead(200, {
+          connection: 'x-upstream-private',
+          'x-upstream-private': '1',
+          'x-kept': 'yes',
+          'proxy-authenticate': 'Basic',
+        });
+        res.end('ok');
+      }),
+    );
+    await start({ routes: [{ prefix: '/hop', service: hop }] });
+    const r = await call('/hop/x');
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('ok');
+    expect(r.headers['x-kept']).toBe('yes');
+    expect(r.headers['x-upstream-private']).toBeUndefined();
+    expect(r.headers['proxy-authenticate']).toBeUndefined();
+  });
+
   it('streams large request and response bodies without buffering them whole', async () => {
     const big = uniqueName('big');
     upstreams.push(

@@ -114,7 +114,12 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): RegistryBac
       } as never);
     },
     async deregister(_service, id) {
-      await consul.agent.service.deregister(id);
+      try {
+        await consul.agent.service.deregister(id);
+      } catch (error) {
+        // Already gone (reaped after deregisterAfterMs): that is what we wanted.
+        if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+      }
     },
     async pass(_service, id) {
       try {

@@ -86,8 +86,12 @@ export class InstancePicker {
     return this.#o.circuitBreaker !== false && this.breaker(instance)!.state === 'open';
   }
 
+  #usable(instance: ServiceInstance): boolean {
+    return !this.#outliers?.isEjected(instance.id) && !this.#open(instance);
+  }
+
   /** The instance for the next attempt, preferring ones not `tried` yet. */
-  choose(tried: ReadonlySet<string>): ServiceInstance {
+  choose(tried: ReadonlySet<string> | undefined): ServiceInstance {
     const all = this.current();
     const { service, tags } = this.#o;
     if (all.length === 0) {
@@ -96,9 +100,10 @@ export class InstancePicker {
         `no healthy instance of "${service}" is registered${tags.length ? ` with tags ${tags.join(', ')}` : ''}; start one or check its health endpoint`,
       );
     }
-    const usable = (i: ServiceInstance) => !this.#outliers?.isEjected(i.id) && !this.#open(i);
-    let candidates = tried.size === 0 ? all.filter(usable) : all.filter((i) => !tried.has(i.id) && usable(i));
-    if (candidates.length === 0 && tried.size > 0) candidates = all.filter(usable);
+    // The common case allocates nothing: a first attempt with every instance usable.
+    if (!tried?.size && all.every((i) => this.#usable(i))) return this.#o.balancer.pick(all);
+    let candidates = all.filter((i) => !tried?.has(i.id) && this.#usable(i));
+    if (candidates.length === 0 && tried?.size) candidates = all.filter((i) => this.#usable(i));
     // Everything ejected: ejection must not cause an outage, so fall back to breaker state alone.
     if (candidates.length === 0) candidates = all.filter((i) => !this.#open(i));
     if (candidates.length === 0) {

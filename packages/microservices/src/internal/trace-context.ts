@@ -4,7 +4,16 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
 
-const hex = (length: number) => randomUUID().replace(/-/g, '').slice(0, length);
+/** 16 random hex digits: the last two groups of a v4 UUID (its fixed version nibble is in group 3). */
+const spanId = () => {
+  const uuid = randomUUID();
+  return uuid.slice(19, 23) + uuid.slice(24);
+};
+/** 32 hex digits for a trace id (version/variant nibbles of the UUID included: still unique). */
+const traceId = () => {
+  const uuid = randomUUID();
+  return uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + uuid.slice(19, 23) + uuid.slice(24);
+};
 
 /**
  * The W3C `traceparent` for an outgoing call: the same trace id and flags as the incoming one with
@@ -14,8 +23,8 @@ const hex = (length: number) => randomUUID().replace(/-/g, '').slice(0, length);
 export function childTraceparent(incoming: string | undefined): string {
   const match = incoming ? TRACEPARENT.exec(incoming.trim().toLowerCase()) : null;
   if (match && match[1] !== ZERO_TRACE && match[2] !== ZERO_SPAN)
-    return `00-${match[1]}-${hex(16)}-${match[3]}`;
-  return `00-${randomUUID().replace(/-/g, '')}-${hex(16)}-01`;
+    return `00-${match[1]}-${spanId()}-${match[3]}`;
+  return `00-${traceId()}-${spanId()}-01`;
 }
 
 /** The trace id of a valid traceparent. */
