@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { type BenchTable, compare } from '@noa/testkit';
 import { Pool } from 'undici';
 import { createServiceClient, createServiceRegistry, memoryRegistry } from '../src/index.js';
 import { startChild } from './child.js';
+
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 /** Request overhead of the service client against undici's Pool used directly, same upstream. */
 export async function clientOverhead(quick: boolean): Promise<BenchTable> {
@@ -29,6 +32,15 @@ export async function clientOverhead(quick: boolean): Promise<BenchTable> {
     {
       'undici Pool.request (direct)': async () => {
         const res = await pool.request({ method: 'GET', path: '/users/1' });
+        await res.body.arrayBuffer();
+      },
+      // What propagation alone costs: the two headers our client adds to every request.
+      'undici Pool.request + x-request-id + traceparent': async () => {
+        const res = await pool.request({
+          method: 'GET',
+          path: '/users/1',
+          headers: { 'x-request-id': randomUUID(), traceparent: TRACEPARENT },
+        });
         await res.body.arrayBuffer();
       },
       '@noa client (retries, breaker, ejection, trace headers)': () => full.request({ path: '/users/1' }),
