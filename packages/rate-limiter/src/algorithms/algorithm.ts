@@ -30,7 +30,7 @@ export interface AlgorithmImpl<State = unknown> {
     out: AlgorithmOutcome,
   ): State | undefined;
   /**
-   * `local function <name>(state, now, limit, windowMs, burst, op, amount, logKey)` returning
+   * `local function decide(state, now, limit, windowMs, burst, op, amount, logKey)` returning
    * `newState | false, allowed (0/1), remaining, resetMs, retryAfterMs`; `state` is the stored
    * string or false.
    */
@@ -43,3 +43,35 @@ export interface AlgorithmImpl<State = unknown> {
  */
 export const EPSILON = 1e-6;
 export const LUA_EPSILON = '1e-6';
+
+/**
+ * The step every counting algorithm shares, over `used` (capacity in use after refill or leak):
+ * `consume` adds `amount` if it fits in `capacity`; `penalty` adds it regardless; `reward` takes
+ * it back (not below 0); `peek` changes nothing. Sets `out.allowed` (always true for penalty and
+ * reward) and returns the new `used`, or NaN when nothing changed.
+ */
+export function spend(
+  op: AlgorithmOperation,
+  used: number,
+  amount: number,
+  capacity: number,
+  out: AlgorithmOutcome,
+): number {
+  if (op === 'penalty' || op === 'reward') {
+    out.allowed = true;
+    return op === 'penalty' ? used + amount : Math.max(0, used - amount);
+  }
+  out.allowed = used + amount <= capacity + EPSILON;
+  return op === 'consume' && out.allowed ? used + amount : Number.NaN;
+}
+
+/** `spend` in Lua, for the Redis scripts: returns newUsed (or false), allowed. */
+export const LUA_SPEND = `
+local function spend(op, used, amount, capacity)
+  local fits = used + amount <= capacity + ${LUA_EPSILON}
+  if op == 'penalty' then return used + amount, true end
+  if op == 'reward' then return math.max(0, used - amount), true end
+  if op == 'consume' and fits then return used + amount, true end
+  return false, fits
+end
+`;

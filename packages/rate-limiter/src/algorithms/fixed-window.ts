@@ -1,4 +1,4 @@
-import type { AlgorithmImpl } from './algorithm.js';
+import { type AlgorithmImpl, spend } from './algorithm.js';
 
 interface FixedWindowState {
   count: number;
@@ -13,51 +13,38 @@ interface FixedWindowState {
 export const fixedWindow: AlgorithmImpl<FixedWindowState> = {
   apply(state, now, { limit, windowMs }, op, amount, out) {
     const live = state !== undefined && now < state.start + windowMs;
-    let count = live ? state.count : 0;
+    const count = live ? state.count : 0;
     const start = live ? state.start : now;
-    let changed = true;
-    out.allowed = count + amount <= limit;
+    const next = spend(op, count, amount, limit, out);
     out.retryAfterMs = out.allowed ? 0 : Math.ceil(start + windowMs - now);
-    if (op === 'consume' && out.allowed) count += amount;
-    else if (op === 'penalty') count += amount;
-    else if (op === 'reward') count = Math.max(0, count - amount);
-    else changed = false;
-    if (op === 'penalty' || op === 'reward') {
-      out.allowed = true;
-      out.retryAfterMs = 0;
-    }
-    out.remaining = Math.max(0, limit - count);
-    out.resetMs = count > 0 ? Math.ceil(start + windowMs - now) : 0;
-    if (!changed) return undefined;
+    const kept = Number.isNaN(next) ? count : next;
+    out.remaining = Math.max(0, limit - kept);
+    out.resetMs = kept > 0 ? Math.ceil(start + windowMs - now) : 0;
+    if (Number.isNaN(next)) return undefined;
     if (state) {
       // In place: the memory store keeps this object, so a decision allocates no new state.
-      state.count = count;
+      state.count = next;
       state.start = start;
       return state;
     }
-    return { count, start };
+    return { count: next, start };
   },
   lua: `
-local function fixed_window(state, now, limit, windowMs, burst, op, amount)
+local function decide(state, now, limit, windowMs, burst, op, amount)
   local count, start = 0, now
   if state then
     local c, s = string.match(state, '^(%S+) (%S+)$')
     if now < tonumber(s) + windowMs then count, start = tonumber(c), tonumber(s) end
   end
-  local allowed = count + amount <= limit
+  local nextCount, allowed = spend(op, count, amount, limit)
   local retry = 0
   if not allowed then retry = math.ceil(start + windowMs - now) end
-  local changed = true
-  if op == 'consume' and allowed then count = count + amount
-  elseif op == 'penalty' then count = count + amount
-  elseif op == 'reward' then count = math.max(0, count - amount)
-  else changed = false end
-  if op == 'penalty' or op == 'reward' then allowed = true retry = 0 end
+  local kept = nextCount or count
   local reset = 0
-  if count > 0 then reset = math.ceil(start + windowMs - now) end
+  if kept > 0 then reset = math.ceil(start + windowMs - now) end
   local newState = false
-  if changed then newState = string.format('%.17g %.17g', count, start) end
-  return newState, allowed and 1 or 0, math.max(0, limit - count), reset, retry
+  if nextCount then newState = string.format('%.17g %.17g', nextCount, start) end
+  return newState, allowed and 1 or 0, math.max(0, limit - kept), reset, retry
 end
 `,
 };

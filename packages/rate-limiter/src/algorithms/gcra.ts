@@ -1,52 +1,37 @@
-import { type AlgorithmImpl, EPSILON, LUA_EPSILON } from './algorithm.js';
+import { type AlgorithmImpl, EPSILON, LUA_EPSILON, spend } from './algorithm.js';
 
 /**
  * GCRA (generic cell rate algorithm): one number per key, the theoretical arrival time (TAT) of
  * the next request. Each unit of cost advances it by `windowMs / limit`; a request passes while
- * the TAT stays within `burst` intervals of now. Same admissions as a token bucket, half the state.
+ * the TAT stays within `burst` intervals of now. Same admissions as a token bucket, one number of state.
  */
 export const gcra: AlgorithmImpl<number> = {
   apply(state, now, { limit, windowMs, burst }, op, amount, out) {
     const interval = windowMs / limit;
     const tolerance = burst * interval;
-    let tat = state === undefined ? now : Math.max(state, now);
-    const next = tat + amount * interval;
-    let changed = true;
-    out.allowed = next - now <= tolerance + EPSILON;
-    out.retryAfterMs = out.allowed ? 0 : Math.ceil(next - tolerance - now);
-    if (op === 'consume' && out.allowed) tat = next;
-    else if (op === 'penalty') tat = next;
-    else if (op === 'reward') tat = Math.max(now, tat - amount * interval);
-    else changed = false;
-    if (op === 'penalty' || op === 'reward') {
-      out.allowed = true;
-      out.retryAfterMs = 0;
-    }
-    out.remaining = Math.max(0, Math.floor((tolerance - (tat - now)) / interval + EPSILON));
-    out.resetMs = Math.ceil(tat - now);
-    return changed ? tat : undefined;
+    // Capacity in use, in time: how far the TAT is ahead of now.
+    const ahead = state === undefined ? 0 : Math.max(0, state - now);
+    const next = spend(op, ahead, amount * interval, tolerance, out);
+    out.retryAfterMs = out.allowed ? 0 : Math.ceil(ahead + amount * interval - tolerance);
+    const kept = Number.isNaN(next) ? ahead : next;
+    out.remaining = Math.max(0, Math.floor((tolerance - kept) / interval + EPSILON));
+    out.resetMs = Math.ceil(kept);
+    return Number.isNaN(next) ? undefined : now + next;
   },
   lua: `
-local function gcra(state, now, limit, windowMs, burst, op, amount)
+local function decide(state, now, limit, windowMs, burst, op, amount)
   local interval = windowMs / limit
   local tolerance = burst * interval
-  local tat = now
-  if state then tat = math.max(tonumber(state), now) end
-  local nextTat = tat + amount * interval
-  local allowed = nextTat - now <= tolerance + ${LUA_EPSILON}
+  local ahead = 0
+  if state then ahead = math.max(0, tonumber(state) - now) end
+  local nextAhead, allowed = spend(op, ahead, amount * interval, tolerance)
   local retry = 0
-  if not allowed then retry = math.ceil(nextTat - tolerance - now) end
-  local changed = true
-  if op == 'consume' and allowed then tat = nextTat
-  elseif op == 'penalty' then tat = nextTat
-  elseif op == 'reward' then tat = math.max(now, tat - amount * interval)
-  else changed = false end
-  if op == 'penalty' or op == 'reward' then allowed = true retry = 0 end
-  local remaining = math.max(0, math.floor((tolerance - (tat - now)) / interval + ${LUA_EPSILON}))
-  local reset = math.ceil(tat - now)
+  if not allowed then retry = math.ceil(ahead + amount * interval - tolerance) end
+  local kept = nextAhead or ahead
+  local remaining = math.max(0, math.floor((tolerance - kept) / interval + ${LUA_EPSILON}))
   local newState = false
-  if changed then newState = string.format('%.17g', tat) end
-  return newState, allowed and 1 or 0, remaining, reset, retry
+  if nextAhead then newState = string.format('%.17g', now + nextAhead) end
+  return newState, allowed and 1 or 0, remaining, math.ceil(kept), retry
 end
 `,
 };

@@ -14,13 +14,4 @@ export const algorithms: Record<Algorithm, AlgorithmImpl<any>> = {
   gcra,
 };
 
-/** The Lua function name of each algorithm in the Redis script. */
-export const luaNames: Record<Algorithm, string> = {
-  'token-bucket': 'token_bucket',
-  'leaky-bucket': 'leaky_bucket',
-  'fixed-window': 'fixed_window',
-  'sliding-window': 'sliding_window',
-  gcra: 'gcra',
-};
-
 export const ALGORITHM_NAMES = Object.keys(algorithms) as Algorithm[];

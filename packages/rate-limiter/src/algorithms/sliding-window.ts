@@ -85,7 +85,7 @@ local function sliding_entry(e)
   local sep = string.find(e, ':', 1, true)
   return tonumber(string.sub(e, 1, sep - 1)), tonumber(string.sub(e, sep + 1))
 end
-local function sliding_window(state, now, limit, windowMs, burst, op, amount, logKey)
+local function decide(state, now, limit, windowMs, burst, op, amount, logKey)
   local sum = 0
   if state then sum = tonumber(state) end
   while sum > 0 do

@@ -1,61 +1,50 @@
-import { type AlgorithmImpl, EPSILON, LUA_EPSILON } from './algorithm.js';
+import { type AlgorithmImpl, EPSILON, LUA_EPSILON, spend } from './algorithm.js';
 
-interface TokenBucketState {
-  tokens: number;
+interface BucketState {
+  /** Capacity in use: `burst - tokens` for a token bucket, the fill level for a leaky bucket. */
+  used: number;
   at: number;
 }
 
 /**
  * Token bucket: a bucket of `burst` tokens refilled at `limit / windowMs`; a request takes `cost`
- * tokens. Allows bursts up to `burst`, then the refill rate. State: tokens and the last refill time.
+ * tokens. Allows bursts up to `burst`, then the refill rate. Stored as the capacity in use and the
+ * time it was computed, which is also exactly a leaky bucket (as a meter) draining at that rate.
  */
-export const tokenBucket: AlgorithmImpl<TokenBucketState> = {
+export const tokenBucket: AlgorithmImpl<BucketState> = {
   apply(state, now, { limit, windowMs, burst }, op, amount, out) {
     const rate = limit / windowMs;
-    let tokens = state ? Math.min(burst, state.tokens + Math.max(0, now - state.at) * rate) : burst;
-    let changed = true;
-    out.allowed = tokens + EPSILON >= amount;
-    out.retryAfterMs = out.allowed ? 0 : Math.ceil((amount - tokens) / rate);
-    if (op === 'consume' && out.allowed) tokens -= amount;
-    else if (op === 'penalty') tokens -= amount;
-    else if (op === 'reward') tokens = Math.min(burst, tokens + amount);
-    else changed = false;
-    if (op === 'penalty' || op === 'reward') {
-      out.allowed = true;
-      out.retryAfterMs = 0;
-    }
-    out.remaining = Math.max(0, Math.floor(tokens + EPSILON));
-    out.resetMs = Math.max(0, Math.ceil((burst - tokens) / rate));
-    if (!changed) return undefined;
+    const used = state ? Math.max(0, state.used - Math.max(0, now - state.at) * rate) : 0;
+    const next = spend(op, used, amount, burst, out);
+    out.retryAfterMs = out.allowed ? 0 : Math.ceil((used + amount - burst) / rate);
+    const kept = Number.isNaN(next) ? used : next;
+    out.remaining = Math.max(0, Math.floor(burst - kept + EPSILON));
+    out.resetMs = Math.max(0, Math.ceil(kept / rate));
+    if (Number.isNaN(next)) return undefined;
     if (state) {
       // In place: the memory store keeps this object, so a decision allocates no new state.
-      state.tokens = tokens;
+      state.used = next;
       state.at = now;
       return state;
     }
-    return { tokens, at: now };
+    return { used: next, at: now };
   },
   lua: `
-local function token_bucket(state, now, limit, windowMs, burst, op, amount)
+local function decide(state, now, limit, windowMs, burst, op, amount)
   local rate = limit / windowMs
-  local tokens = burst
+  local used = 0
   if state then
-    local t, at = string.match(state, '^(%S+) (%S+)$')
-    tokens = math.min(burst, tonumber(t) + math.max(0, now - tonumber(at)) * rate)
+    local u, at = string.match(state, '^(%S+) (%S+)$')
+    used = math.max(0, tonumber(u) - math.max(0, now - tonumber(at)) * rate)
   end
-  local allowed = tokens + ${LUA_EPSILON} >= amount
+  local nextUsed, allowed = spend(op, used, amount, burst)
   local retry = 0
-  if not allowed then retry = math.ceil((amount - tokens) / rate) end
-  local changed = true
-  if op == 'consume' and allowed then tokens = tokens - amount
-  elseif op == 'penalty' then tokens = tokens - amount
-  elseif op == 'reward' then tokens = math.min(burst, tokens + amount)
-  else changed = false end
-  if op == 'penalty' or op == 'reward' then allowed = true retry = 0 end
-  local remaining = math.max(0, math.floor(tokens + ${LUA_EPSILON}))
-  local reset = math.max(0, math.ceil((burst - tokens) / rate))
+  if not allowed then retry = math.ceil((used + amount - burst) / rate) end
+  local kept = nextUsed or used
+  local remaining = math.max(0, math.floor(burst - kept + ${LUA_EPSILON}))
+  local reset = math.max(0, math.ceil(kept / rate))
   local newState = false
-  if changed then newState = string.format('%.17g %.17g', tokens, now) end
+  if nextUsed then newState = string.format('%.17g %.17g', nextUsed, now) end
   return newState, allowed and 1 or 0, remaining, reset, retry
 end
 `,

@@ -184,13 +184,18 @@ export function createRequestLimiter(options: RequestLimiterOptions): RequestLim
       }
       if (action !== 'allow') {
         // All rules must pass: give back what the passing ones took for a request that is refused.
-        await Promise.allSettled(
+        const refunds = await Promise.allSettled(
           results.map(({ rule, decision }, i) =>
             decision.allowed && decision.decidedBy !== 'none' && costs[i]! > 0
               ? limiters.get(rule)!.reward(keys[i]!, costs[i]!)
               : undefined,
           ),
         );
+        // The headers then show what is really left after the refund.
+        refunds.forEach((refund, i) => {
+          if (refund.status === 'fulfilled' && refund.value)
+            results[i] = { ...results[i]!, decision: refund.value };
+        });
       }
       return verdict(action, request, results, retryAfterMs);
     },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ALGORITHM_NAMES, algorithms, luaNames } from '../algorithms/index.js';
+import { LUA_SPEND } from '../algorithms/algorithm.js';
+import { ALGORITHM_NAMES, algorithms } from '../algorithms/index.js';
 import type { Algorithm } from '../types.js';
 
 export interface RateLimitScript {
@@ -17,7 +18,7 @@ export interface RateLimitScript {
 function scriptFor(algorithm: Algorithm): string {
   return `
 if redis.replicate_commands then redis.replicate_commands() end
-${algorithms[algorithm].lua}
+${LUA_SPEND}${algorithms[algorithm].lua}
 local stateKey, logKey, blockKey, violationsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local op = ARGV[1]
 local amount, limit, windowMs, burst = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -44,7 +45,7 @@ if op == 'consume' or op == 'peek' then
   end
 end
 local newState, allowed, remaining, reset, retry =
-  ${luaNames[algorithm]}(stored[1], now, limit, windowMs, burst, op, amount, logKey)
+  decide(stored[1], now, limit, windowMs, burst, op, amount, logKey)
 if newState then
   if reset > 0 then redis.call('SET', stateKey, newState, 'PX', reset) else redis.call('DEL', stateKey) end
 end
