@@ -1,4 +1,5 @@
 import type { BenchTable } from '@noa/testkit';
+import type { QueueManager } from '../src/index.js';
 
 /** A consumer under test: start it on a pre-filled queue, resolve when `count` jobs were handled. */
 export type Drain = (count: number) => Promise<void>;
@@ -55,6 +56,31 @@ export function counter(): { hit: () => void; until: (count: number) => Promise<
       return new Promise<void>((resolve) => {
         done = resolve;
       });
+    },
+  };
+}
+
+/** Our side of a drain table: fill with publishBatch in chunks of 1000, drain with a fresh worker. */
+export function managerDrain(
+  mq: QueueManager,
+  queue: string,
+  data: unknown,
+  concurrency: number,
+): { fill: (count: number) => Promise<void>; drain: Drain } {
+  return {
+    fill: async (n) => {
+      for (let i = 0; i < n; i += 1000)
+        await mq.publishBatch(
+          queue,
+          Array.from({ length: Math.min(1000, n - i) }, () => ({ data })),
+        );
+    },
+    drain: async (n) => {
+      const seen = counter();
+      const done = seen.until(n);
+      const worker = mq.process(queue, () => seen.hit(), { concurrency });
+      await done;
+      await worker.close();
     },
   };
 }

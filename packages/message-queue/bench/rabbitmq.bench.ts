@@ -3,7 +3,7 @@ import { connect } from 'amqplib';
 import { createQueueManager } from '../src/index.js';
 import { rabbitmqProvider } from '../src/providers/rabbitmq.js';
 import { deleteRabbitQueues } from '../test/fixtures/cleanup.js';
-import { counter, drainTable } from './drain.js';
+import { counter, drainTable, managerDrain } from './drain.js';
 
 /** Publish with confirms and consume, against amqplib used directly on the same broker. */
 export async function rabbitmqBench(url: string, quick: boolean): Promise<BenchTable[]> {
@@ -53,22 +53,7 @@ export async function rabbitmqBench(url: string, quick: boolean): Promise<BenchT
     'mq-rabbitmq-consume',
     `RabbitMQ: consume and acknowledge with a no-op handler, prefetch ${prefetch}`,
     {
-      '@noa/message-queue worker': {
-        fill: async (n) => {
-          for (let i = 0; i < n; i += 1000)
-            await mq.publishBatch(
-              ours,
-              Array.from({ length: Math.min(1000, n - i) }, () => ({ data })),
-            );
-        },
-        drain: async (n) => {
-          const seen = counter();
-          const done = seen.until(n);
-          const worker = mq.process(ours, () => seen.hit(), { concurrency: prefetch });
-          await done;
-          await worker.close();
-        },
-      },
+      '@noa/message-queue worker': managerDrain(mq, ours, data, prefetch),
       'amqplib consume + ack': {
         fill: async (n) => {
           for (let i = 0; i < n; i++) confirm.sendToQueue(theirs, body, { persistent: true });

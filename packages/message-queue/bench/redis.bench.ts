@@ -3,7 +3,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createQueueManager } from '../src/index.js';
 import { redisProvider } from '../src/providers/redis.js';
-import { counter, drainTable } from './drain.js';
+import { counter, drainTable, managerDrain } from './drain.js';
 import type { LatencySubject } from './latency.bench.js';
 
 /** BullMQ in the latency table, as the peer of the Redis provider. */
@@ -96,22 +96,7 @@ export async function redisBench(url: string, quick: boolean): Promise<BenchTabl
       `mq-redis-process-c${concurrency}`,
       `Redis: process jobs with a no-op handler, concurrency ${concurrency}`,
       {
-        '@noa/message-queue worker': {
-          fill: async (n) => {
-            for (let i = 0; i < n; i += 1000)
-              await mq.publishBatch(
-                ours,
-                Array.from({ length: Math.min(1000, n - i) }, () => ({ data })),
-              );
-          },
-          drain: async (n) => {
-            const seen = counter();
-            const done = seen.until(n);
-            const worker = mq.process(ours, () => seen.hit(), { concurrency });
-            await done;
-            await worker.close();
-          },
-        },
+        '@noa/message-queue worker': managerDrain(mq, ours, data, concurrency),
         'bullmq Worker': {
           fill: async (n) => {
             for (let i = 0; i < n; i += 1000)

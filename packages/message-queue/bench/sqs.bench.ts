@@ -11,7 +11,7 @@ import { Consumer } from 'sqs-consumer';
 import { createQueueManager } from '../src/index.js';
 import { sqsProvider } from '../src/providers/sqs.js';
 import { deleteSqsQueues } from '../test/fixtures/cleanup.js';
-import { counter, drainTable } from './drain.js';
+import { counter, drainTable, managerDrain } from './drain.js';
 
 /** Against sqs-consumer (and the SDK used directly for publishing), both on the fauxqs emulator. */
 export async function sqsBench(config: SQSClientConfig, quick: boolean): Promise<BenchTable[]> {
@@ -58,22 +58,7 @@ export async function sqsBench(config: SQSClientConfig, quick: boolean): Promise
     'mq-sqs-consume',
     `SQS (fauxqs): receive, handle (no-op) and delete, ${concurrency} at a time`,
     {
-      '@noa/message-queue worker': {
-        fill: async (n) => {
-          for (let i = 0; i < n; i += 1000)
-            await mq.publishBatch(
-              ours,
-              Array.from({ length: Math.min(1000, n - i) }, () => ({ data })),
-            );
-        },
-        drain: async (n) => {
-          const seen = counter();
-          const done = seen.until(n);
-          const worker = mq.process(ours, () => seen.hit(), { concurrency });
-          await done;
-          await worker.close();
-        },
-      },
+      '@noa/message-queue worker': managerDrain(mq, ours, data, concurrency),
       'sqs-consumer': {
         fill: async (n) => {
           for (let i = 0; i < n; i += 10)

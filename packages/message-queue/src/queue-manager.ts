@@ -3,8 +3,10 @@ import {
   type BackoffOptions,
   invariant,
   type Logger,
+  type Metrics,
   NoaError,
   noopLogger,
+  noopMetrics,
   TypedEventEmitter,
 } from '@noa/core';
 import { decodeRecord, encodeRecord, type JobRecord } from './internal/job-record.js';
@@ -53,6 +55,7 @@ class Manager extends TypedEventEmitter<QueueManagerEvents> implements QueueMana
   readonly #attempts: number;
   readonly #backoff: BackoffOptions;
   readonly #logger: Logger;
+  readonly #metrics: Metrics;
   readonly #signals: NodeJS.Signals[];
   readonly #workers = new Set<QueueWorker<unknown>>();
   readonly #schedules = new Map<string, Schedule>();
@@ -77,6 +80,7 @@ class Manager extends TypedEventEmitter<QueueManagerEvents> implements QueueMana
     this.#attempts = options.defaults?.attempts ?? DEFAULT_ATTEMPTS;
     this.#backoff = options.defaults?.backoff ?? DEFAULT_BACKOFF;
     this.#logger = options.logger ?? noopLogger;
+    this.#metrics = options.metrics ?? noopMetrics;
     this.#signals = options.closeOnSignals === false ? [] : (options.closeOnSignals ?? ['SIGTERM', 'SIGINT']);
   }
 
@@ -156,7 +160,7 @@ class Manager extends TypedEventEmitter<QueueManagerEvents> implements QueueMana
       queue,
       handler,
       { concurrency, lockMs },
-      { backoff: this.#backoff },
+      { backoff: this.#backoff, metrics: this.#metrics },
       this.#logger,
       (w) => this.#workerClosed(w as QueueWorker<unknown>),
     );

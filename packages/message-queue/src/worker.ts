@@ -1,4 +1,13 @@
-import { type BackoffOptions, backoffDelay, type Logger, TypedEventEmitter } from '@noa/core';
+import {
+  type BackoffOptions,
+  backoffDelay,
+  type Counter,
+  type Histogram,
+  type Logger,
+  type Metrics,
+  noopMetrics,
+  TypedEventEmitter,
+} from '@noa/core';
 import {
   attemptRecord,
   decodeRecord,
@@ -33,6 +42,7 @@ export interface Worker extends TypedEventEmitter<WorkerEvents> {
 
 export interface WorkerDefaults {
   backoff: BackoffOptions;
+  metrics: Metrics;
 }
 
 interface Active {
@@ -74,6 +84,8 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
   readonly #logger: Logger;
   readonly #active = new Set<Active>();
   readonly #consumer: ProviderConsumer;
+  readonly #jobs: Counter;
+  readonly #duration: Histogram | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(
@@ -90,6 +102,20 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
     this.#handler = handler;
     this.#defaults = defaults;
     this.#logger = logger;
+    const { metrics } = defaults;
+    this.#jobs = metrics.counter({
+      name: 'mq_jobs_total',
+      help: 'Jobs handled, by queue and outcome (completed, retried, dead)',
+      labelNames: ['queue', 'outcome'],
+    });
+    this.#duration =
+      metrics === noopMetrics
+        ? undefined
+        : metrics.histogram({
+            name: 'mq_job_duration_seconds',
+            help: 'Handler duration of completed jobs',
+            labelNames: ['queue'],
+          });
     this.#consumer = provider.consume(queue, {
       ...options,
       onDelivery: (delivery) => this.#deliver(delivery),
@@ -141,8 +167,10 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
       record = decodeRecord(delivery.body);
     } catch (error) {
       const body = encodeRecord(malformedRecord(delivery.messageId, delivery.body, error));
-      if (await this.#settle(active, () => delivery.dead(body, (error as Error).message)))
+      if (await this.#settle(active, () => delivery.dead(body, (error as Error).message))) {
+        this.#jobs.inc(1, { queue: this.queue, outcome: 'dead' });
         this.emit('dead', delivery.messageId, error);
+      }
       return;
     }
     const attempt = delivery.attempt ?? record.attempt + 1;
@@ -150,15 +178,23 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
       await delivery.progress?.(value);
       this.emit('progress', job, value);
     });
-    const started = performance.now();
+    const timed = this.#duration !== undefined || this.hasListeners('completed');
+    const started = timed ? performance.now() : 0;
     try {
-      await this.#handler(job);
+      const result = this.#handler(job);
+      // A synchronous handler costs no extra turn of the microtask queue.
+      if (result && typeof (result as PromiseLike<unknown>).then === 'function') await result;
     } catch (error) {
       await this.#fail(active, job, record, attempt, error);
       return;
     }
-    if (await this.#settle(active, () => delivery.ack()))
-      this.emit('completed', job, performance.now() - started);
+    if (!(await this.#settle(active, () => delivery.ack()))) return;
+    this.#jobs.inc(1, { queue: this.queue, outcome: 'completed' });
+    if (timed) {
+      const ms = performance.now() - started;
+      this.#duration?.observe(ms / 1000, { queue: this.queue });
+      this.emit('completed', job, ms);
+    }
   }
 
   async #fail(active: Active, job: Job, record: JobRecord, attempt: number, error: unknown): Promise<void> {
@@ -166,14 +202,18 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
     if (attempt < record.maxAttempts) {
       const delayMs = Math.round(backoffDelay(record.backoff ?? this.#defaults.backoff, attempt));
       const body = encodeRecord({ ...record, attempt, history });
-      if (await this.#settle(active, () => active.delivery.retry(body, delayMs)))
+      if (await this.#settle(active, () => active.delivery.retry(body, delayMs))) {
+        this.#jobs.inc(1, { queue: this.queue, outcome: 'retried' });
         this.emit('retrying', job, error, delayMs);
+      }
       return;
     }
     const body = encodeRecord({ ...record, attempt, history, failedAt: Date.now() });
     const message = error instanceof Error ? error.message : String(error);
-    if (await this.#settle(active, () => active.delivery.dead(body, message)))
+    if (await this.#settle(active, () => active.delivery.dead(body, message))) {
+      this.#jobs.inc(1, { queue: this.queue, outcome: 'dead' });
       this.emit('dead', job.id, error);
+    }
   }
 
   close(options: WorkerCloseOptions = {}): Promise<void> {

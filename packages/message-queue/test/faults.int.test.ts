@@ -3,9 +3,11 @@
  * SIGTERM closes a worker gracefully with nothing left active; a broker restarted mid-run (our own
  * redis-server and our own second RabbitMQ node, never the shared ones) loses no job either.
  */
+
+import { existsSync } from 'node:fs';
 import { isReachable, requireService, uniqueName, waitUntil } from '@noa/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createQueueManager, type QueueProvider } from '../src/index.js';
+import { createQueueManager, type QueueManager, type QueueProvider } from '../src/index.js';
 import { rabbitmqProvider } from '../src/providers/rabbitmq.js';
 import { redisProvider } from '../src/providers/redis.js';
 import { sqsProvider } from '../src/providers/sqs.js';
@@ -123,42 +125,68 @@ describe.skipIf(!redis.available)('SIGTERM', () => {
   });
 });
 
+/**
+ * Publishes `total` jobs, lets a worker finish some, stops the broker, (optionally publishes more
+ * while it is down), starts it again, and waits until every job has completed.
+ */
+async function survivesRestart(
+  mq: QueueManager,
+  options: {
+    total: number;
+    handlerMs: number;
+    stop: () => Promise<void>;
+    start: () => Promise<void>;
+    publishWhileDown?: number;
+  },
+): Promise<void> {
+  const queue = uniqueName('restart');
+  const publish = (count: number, from: number) =>
+    mq.publishBatch(
+      queue,
+      Array.from({ length: count }, (_, i) => ({ data: from + i })),
+    );
+  const ids = (await publish(options.total, 0)).map((r) => r.id);
+  const done = new Set<string>();
+  mq.process(
+    queue,
+    async (job) => {
+      await new Promise((r) => setTimeout(r, options.handlerMs));
+      done.add(job.id);
+    },
+    { concurrency: 5, lockMs: 1_000 },
+  );
+  await waitUntil(() => done.size >= options.total / 5, { timeoutMs: 20_000 });
+  await options.stop();
+  expect(done.size).toBeLessThan(ids.length); // really mid-run
+  // Published while the broker is down: accepted once it is back.
+  const late = options.publishWhileDown ? publish(options.publishWhileDown, options.total) : undefined;
+  await new Promise((r) => setTimeout(r, 300));
+  await options.start();
+  if (late) ids.push(...(await late).map((r) => r.id));
+  await waitUntil(() => ids.every((id) => done.has(id)), {
+    timeoutMs: 60_000,
+    message: 'every job completed after the restart',
+  });
+}
+
 describe.skipIf(!redis.available)('broker restarted mid-run (own redis-server)', () => {
   let server: OwnRedis | undefined;
   afterAll(() => server?.dispose());
 
   it('redis: the worker reconnects and every job completes', async () => {
-    server = new OwnRedis(await freePort());
-    await server.start();
+    const own = new OwnRedis(await freePort());
+    server = own;
+    await own.start();
     const mq = createQueueManager({
-      provider: redisProvider({ connection: server.url, pollMs: 200 }),
+      provider: redisProvider({ connection: own.url, pollMs: 200 }),
       closeOnSignals: false,
     });
     try {
-      const queue = uniqueName('restart');
-      const ids = (
-        await mq.publishBatch(
-          queue,
-          Array.from({ length: 200 }, (_, i) => ({ data: i })),
-        )
-      ).map((r) => r.id);
-      const done = new Set<string>();
-      mq.process(
-        queue,
-        async (job) => {
-          await new Promise((r) => setTimeout(r, 5));
-          done.add(job.id);
-        },
-        { concurrency: 5, lockMs: 1_000 },
-      );
-      await waitUntil(() => done.size >= 40, { timeoutMs: 20_000 });
-      await server.kill();
-      expect(done.size).toBeLessThan(ids.length); // really mid-run
-      await new Promise((r) => setTimeout(r, 500));
-      await server.start();
-      await waitUntil(() => ids.every((id) => done.has(id)), {
-        timeoutMs: 60_000,
-        message: 'every job completed after the restart',
+      await survivesRestart(mq, {
+        total: 200,
+        handlerMs: 5,
+        stop: () => own.kill(),
+        start: () => own.start(),
       });
     } finally {
       await mq.close({ timeoutMs: 2_000 });
@@ -166,9 +194,7 @@ describe.skipIf(!redis.available)('broker restarted mid-run (own redis-server)',
   });
 });
 
-const rabbitServerInstalled = await import('node:fs').then((fs) =>
-  fs.existsSync('/usr/sbin/rabbitmq-server'),
-);
+const rabbitServerInstalled = existsSync('/usr/sbin/rabbitmq-server');
 
 describe.skipIf(!rabbit.available || !rabbitServerInstalled)(
   'broker restarted mid-run (own RabbitMQ node)',
@@ -177,43 +203,20 @@ describe.skipIf(!rabbit.available || !rabbitServerInstalled)(
     afterAll(() => node?.dispose());
 
     it('rabbitmq: consumers re-subscribe, publishes wait for the reconnection, every job completes', async () => {
-      node = new OwnRabbit(await freePort(), await freePort());
-      await node.start();
+      const own = new OwnRabbit(await freePort(), await freePort());
+      node = own;
+      await own.start();
       const mq = createQueueManager({
-        provider: rabbitmqProvider({ connection: node.url, operationTimeoutMs: 60_000 }),
+        provider: rabbitmqProvider({ connection: own.url, operationTimeoutMs: 60_000 }),
         closeOnSignals: false,
       });
       try {
-        const queue = uniqueName('restart');
-        const ids = (
-          await mq.publishBatch(
-            queue,
-            Array.from({ length: 300 }, (_, i) => ({ data: i })),
-          )
-        ).map((r) => r.id);
-        const done = new Set<string>();
-        mq.process(
-          queue,
-          async (job) => {
-            await new Promise((r) => setTimeout(r, 50));
-            done.add(job.id);
-          },
-          { concurrency: 5 },
-        );
-        await waitUntil(() => done.size >= 30, { timeoutMs: 20_000 });
-        await node.stop();
-        expect(done.size).toBeLessThan(ids.length); // really mid-run
-        // Published while the broker is down: confirmed once it is back.
-        const late = mq.publishBatch(
-          queue,
-          Array.from({ length: 50 }, (_, i) => ({ data: 1000 + i })),
-        );
-        await new Promise((r) => setTimeout(r, 300));
-        await node.start();
-        ids.push(...(await late).map((r) => r.id));
-        await waitUntil(() => ids.every((id) => done.has(id)), {
-          timeoutMs: 60_000,
-          message: 'every job completed after the restart',
+        await survivesRestart(mq, {
+          total: 300,
+          handlerMs: 50,
+          stop: () => own.stop(),
+          start: () => own.start(),
+          publishWhileDown: 50,
         });
       } finally {
         await mq.close({ timeoutMs: 2_000 });

@@ -1,5 +1,6 @@
 import { invariant } from '@noa/core';
 import type { Admin, Consumer, EachMessagePayload, IHeaders, Kafka, Producer } from 'kafkajs';
+import { localCounts } from '../internal/local-counts.js';
 import { unsupported } from '../internal/validate.js';
 import type {
   ConsumeOptions,
@@ -69,12 +70,8 @@ export function kafkaProvider(options: KafkaProviderOptions): QueueProvider {
   let producer: Promise<Producer> | undefined;
   let admin: Promise<Admin> | undefined;
   const consumers = new Set<Consumer>();
-  const counters = new Map<string, { completed: number; failed: number; active: number }>();
-  const counter = (queue: string) => {
-    let c = counters.get(queue);
-    if (!c) counters.set(queue, (c = { completed: 0, failed: 0, active: 0 }));
-    return c;
-  };
+  const counter = localCounts();
+  const activeOf = new Map<string, number>();
 
   const getProducer = () => {
     producer ??= (async () => {
@@ -166,11 +163,11 @@ export function kafkaProvider(options: KafkaProviderOptions): QueueProvider {
           },
           progress: () => heartbeat(),
         };
-        stats.active++;
+        activeOf.set(queue, (activeOf.get(queue) ?? 0) + 1);
         try {
           await consume.onDelivery(delivery);
         } finally {
-          stats.active--;
+          activeOf.set(queue, (activeOf.get(queue) ?? 1) - 1);
         }
         // Returning commits the offset: only now, after the handler's outcome is durable.
         if (released) throw new NotYet();
@@ -223,7 +220,7 @@ export function kafkaProvider(options: KafkaProviderOptions): QueueProvider {
       ]);
       return {
         waiting,
-        active: local.active,
+        active: activeOf.get(queue) ?? 0,
         delayed,
         completed: local.completed,
         failed: local.failed,

@@ -1,6 +1,7 @@
 import { invariant } from '@noa/core';
 import { Heap } from '../internal/heap.js';
 import { InFlight } from '../internal/in-flight.js';
+import { getOrCreate } from '../internal/local-counts.js';
 import type {
   ConsumeOptions,
   Delivery,
@@ -156,14 +157,7 @@ export function memoryProvider(options: MemoryProviderOptions = {}): QueueProvid
   );
   const queues = new Map<string, MemoryQueue>();
   const ticks = new Map<string, number>();
-  const queue = (name: string) => {
-    let q = queues.get(name);
-    if (!q) {
-      q = new MemoryQueue(dedupeWindowMs);
-      queues.set(name, q);
-    }
-    return q;
-  };
+  const queue = (name: string) => getOrCreate(queues, name, () => new MemoryQueue(dedupeWindowMs));
 
   return {
     name: 'memory',

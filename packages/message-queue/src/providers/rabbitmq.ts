@@ -2,6 +2,7 @@ import { type BackoffOptions, invariant } from '@noa/core';
 import type { Channel, ConfirmChannel, ConsumeMessage, GetMessage, Options } from 'amqplib';
 import { AmqpConnection } from '../internal/amqp-connection.js';
 import { InFlight } from '../internal/in-flight.js';
+import { getOrCreate, localCounts } from '../internal/local-counts.js';
 import type {
   ConsumeOptions,
   Delivery,
@@ -81,12 +82,9 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
   let asserted = new Set<string>();
   let assertedGeneration = -1;
   const buckets = new Map<string, Set<number>>();
-  const counters = new Map<string, { completed: number; failed: number; consumers: Set<InFlight> }>();
-  const counter = (queue: string) => {
-    let c = counters.get(queue);
-    if (!c) counters.set(queue, (c = { completed: 0, failed: 0, consumers: new Set() }));
-    return c;
-  };
+  const counts = localCounts();
+  const consumersOf = new Map<string, Set<InFlight>>();
+  const slotsOf = (queue: string) => getOrCreate(consumersOf, queue, () => new Set<InFlight>());
   const locks = new Map<string, { generation: number; lastTick: number }>();
 
   const assertOnce = async (channel: Channel, name: string, args: Options.AssertQueue) => {
@@ -190,8 +188,8 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
 
     consume(queue: string, consume: ConsumeOptions): ProviderConsumer {
       const slots = new InFlight(consume.concurrency);
-      const stats = counter(queue);
-      stats.consumers.add(slots);
+      const stats = counts(queue);
+      slotsOf(queue).add(slots);
       let closing = false;
       let current: { channel: Channel; consumerTag?: string } | undefined;
       let wake: (() => void) | undefined;
@@ -266,14 +264,14 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
           await active?.channel.close().catch(() => {});
           wake?.();
           await loop;
-          stats.consumers.delete(slots);
+          slotsOf(queue).delete(slots);
         },
       };
     },
 
     async stats(queue: string): Promise<QueueStats> {
       const n = names(queue);
-      const local = counter(queue);
+      const local = counts(queue);
       return withChannel(async (channel) => {
         await assertQueue(channel, queue);
         const main = await channel.checkQueue(queue);
@@ -283,7 +281,7 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
           delayed += (await channel.checkQueue(n.delay(bucket))).messageCount;
         return {
           waiting: main.messageCount,
-          active: [...local.consumers].reduce((sum, slots) => sum + slots.active, 0),
+          active: [...slotsOf(queue)].reduce((sum, slots) => sum + slots.active, 0),
           delayed,
           completed: local.completed,
           failed: local.failed,

@@ -1,5 +1,6 @@
 import { invariant } from '@noa/core';
 import { Redis, type RedisOptions } from 'ioredis';
+import { getOrCreate } from '../internal/local-counts.js';
 import { PollLoop } from '../internal/poll-loop.js';
 import * as lua from '../internal/redis-lua.js';
 import type {
@@ -127,14 +128,8 @@ export function redisProvider(options: RedisProviderOptions): QueueProvider {
     return defineScripts(base);
   };
   const keyCache = new Map<string, string[]>();
-  const keys = (queue: string): string[] => {
-    let list = keyCache.get(queue);
-    if (!list) {
-      list = KEY_NAMES.map((name) => `${prefix}:{${queue}}:${name}`);
-      keyCache.set(queue, list);
-    }
-    return list;
-  };
+  const keys = (queue: string): string[] =>
+    getOrCreate(keyCache, queue, () => KEY_NAMES.map((name) => `${prefix}:{${queue}}:${name}`));
 
   return {
     name: 'redis',

@@ -17,6 +17,7 @@ import {
 import { invariant, NoaError } from '@noa/core';
 import { Batcher } from '../internal/batcher.js';
 import { decodeRecord, encodeRecord } from '../internal/job-record.js';
+import { getOrCreate, localCounts } from '../internal/local-counts.js';
 import { PollLoop } from '../internal/poll-loop.js';
 import type {
   ConsumeOptions,
@@ -82,12 +83,7 @@ export function sqsProvider(options: SqsProviderOptions = {}): QueueProvider {
   const owned = !options.client;
   const sqs = options.client ?? new SQSClient(options.clientConfig ?? {});
   const urls = new Map<string, Promise<{ url: string; dead: string }>>();
-  const counters = new Map<string, { completed: number; failed: number }>();
-  const counter = (queue: string) => {
-    let c = counters.get(queue);
-    if (!c) counters.set(queue, (c = { completed: 0, failed: 0 }));
-    return c;
-  };
+  const counter = localCounts();
 
   const checkName = (queue: string) => {
     if (!NAME.test(queue))
@@ -138,31 +134,30 @@ export function sqsProvider(options: SqsProviderOptions = {}): QueueProvider {
   const deadUrlOf = async (queue: string) => (await queueUrls(queue)).dead;
 
   const deleters = new Map<string, Batcher<string>>();
-  const deleter = (url: string) => {
-    let batcher = deleters.get(url);
-    if (!batcher) {
-      batcher = new Batcher<string>(10, async (handles) => {
-        const result = await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: url,
-            Entries: handles.map((ReceiptHandle, i) => ({ Id: String(i), ReceiptHandle })),
-          }),
-        );
-        const failed = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
-        return handles.map((_, i) => {
-          const f = failed.get(String(i));
-          return f
-            ? new NoaError(
-                'NOA_MQ_ACK_FAILED',
-                `SQS could not delete a message: ${f.Code} ${f.Message ?? ''}`,
-              )
-            : undefined;
-        });
-      });
-      deleters.set(url, batcher);
-    }
-    return batcher;
-  };
+  const deleter = (url: string) =>
+    getOrCreate(
+      deleters,
+      url,
+      () =>
+        new Batcher<string>(10, async (handles) => {
+          const result = await sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: url,
+              Entries: handles.map((ReceiptHandle, i) => ({ Id: String(i), ReceiptHandle })),
+            }),
+          );
+          const failed = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
+          return handles.map((_, i) => {
+            const f = failed.get(String(i));
+            return f
+              ? new NoaError(
+                  'NOA_MQ_ACK_FAILED',
+                  `SQS could not delete a message: ${f.Code} ${f.Message ?? ''}`,
+                )
+              : undefined;
+          });
+        }),
+    );
 
   /** Sends one body to a queue; delays past 15 minutes carry runAt and are re-delayed on receipt. */
   const sendOne = async (
