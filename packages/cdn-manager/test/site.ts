@@ -1,4 +1,8 @@
-/** A small generated site (JS, CSS, SVG, PNG, JPEG) for the asset pipeline's tests and benchmark. */
+/**
+ * A small generated site (HTML, JS, CSS, SVG, PNG, JPEG) for the asset pipeline's tests and
+ * benchmark. Its files reference each other as real sites do: the page links the styles, scripts and
+ * images (src, href, srcset), the styles use url() and @import, each script imports the previous one.
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -25,13 +29,19 @@ export function computeTotal_${j}(items) {
   return totalPrice;
 }`,
     ).join('\n');
-    writeFileSync(join(dir, 'js', `page-${i}.js`), fns);
+    const imports =
+      i > 0 ? `import { computeTotal_0 as previous } from './page-${i - 1}.js';\nexport { previous };\n` : '';
+    writeFileSync(join(dir, 'js', `page-${i}.js`), imports + fns);
     const rules = Array.from(
       { length: 60 },
       (_, j) =>
         `.card-${i}-${j} {\n  color: #ff0000;\n  margin: 0px 0px 0px 0px;\n  background-color: #ffffff;\n  padding: 10px 10px;\n}\n`,
     ).join('\n');
-    writeFileSync(join(dir, 'css', `page-${i}.css`), `/* page ${i} styles */\n${rules}`);
+    const head = i > 0 ? `@import "page-${i - 1}.css";\n` : '';
+    writeFileSync(
+      join(dir, 'css', `page-${i}.css`),
+      `${head}/* page ${i} styles */\n.logo-${i} { background: url("../img/logo.svg") no-repeat; }\n${rules}`,
+    );
   }
   writeFileSync(
     join(dir, 'img', 'logo.svg'),
@@ -55,4 +65,14 @@ export function computeTotal_${j}(items) {
     writeFileSync(join(dir, 'img', `photo-${i}.jpg`), await image.clone().jpeg({ quality: 95 }).toBuffer());
   }
   writeFileSync(join(dir, 'robots.txt'), 'User-agent: *\nAllow: /\n');
+  const last = pages - 1;
+  const pictures = Array.from(
+    { length: images },
+    (_, i) =>
+      `    <picture><source srcset="/img/photo-${i}.png 1x, img/photo-${i}.jpg 2x"><img src="img/photo-${i}.png" alt=""></picture>`,
+  ).join('\n');
+  writeFileSync(
+    join(dir, 'index.html'),
+    `<!doctype html>\n<html>\n  <head>\n    <link rel="stylesheet" href="css/page-${last}.css">\n    <link rel="icon" href="/img/logo.svg">\n    <script type="module" src="./js/page-${last}.js"></script>\n  </head>\n  <body>\n    <a href="https://example.com/">elsewhere</a>\n${pictures}\n  </body>\n</html>\n`,
+  );
 }

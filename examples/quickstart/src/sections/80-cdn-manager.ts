@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCdnManager, memoryProvider } from '@noa/cdn-manager';
 import { akamai, edgeAuthToken } from '@noa/cdn-manager/akamai';
-import { assetUrl, optimizeAssets } from '@noa/cdn-manager/assets';
+import { assetStats, assetUrl, optimizeAssets } from '@noa/cdn-manager/assets';
 import { cloudflare } from '@noa/cdn-manager/cloudflare';
 import { cloudfront } from '@noa/cdn-manager/cloudfront';
 import { fastly } from '@noa/cdn-manager/fastly';
@@ -74,10 +74,17 @@ export async function run(): Promise<void> {
     const site = join(root, 'site');
     mkdirSync(site);
     writeFileSync(
+      join(site, 'index.html'),
+      '<link rel="stylesheet" href="app.css"><script type="module" src="app.js"></script>\n',
+    );
+    writeFileSync(
       join(site, 'app.js'),
       'export function greet(name) {\n  const message = "Hello, " + name;\n  return message;\n}\n',
     );
-    writeFileSync(join(site, 'app.css'), '.button {\n  color: #ff0000;\n  margin: 0px 0px 0px 0px;\n}\n');
+    writeFileSync(
+      join(site, 'app.css'),
+      '.button {\n  color: #ff0000;\n  margin: 0px 0px 0px 0px;\n  background: url(logo.svg);\n}\n',
+    );
     writeFileSync(
       join(site, 'logo.svg'),
       '<svg xmlns="http://www.w3.org/2000/svg"><!-- logo --><rect width="10" height="10"/></svg>',
@@ -88,14 +95,17 @@ export async function run(): Promise<void> {
       compress: ['br', 'gzip'] as ('br' | 'gzip')[],
     };
     const manifest = await optimizeAssets(options);
+    console.log(`  manifest: ${JSON.stringify(manifest)}`);
+    const { totals } = assetStats(manifest);
     console.log(
-      `  assets: ${manifest.totals.files} files, ${manifest.totals.bytesBefore} -> ${manifest.totals.bytesAfter} bytes; app.js -> ${manifest.files['app.js']}`,
+      `  ${totals.files} files, ${totals.bytesBefore} -> ${totals.bytesAfter} bytes; app.js -> ${manifest['app.js']}`,
     );
+    console.log(`  index.html now loads: ${readFileSync(join(root, 'dist', 'index.html'), 'utf8').trim()}`);
     console.log(
       `  cache-busting URL: ${assetUrl(manifest, 'app.js', { baseUrl: 'https://cdn.example.com/' })}`,
     );
-    const again = await optimizeAssets(options);
-    console.log(`  second run: ${again.totals.skipped} of ${again.totals.files} unchanged files skipped`);
+    const again = assetStats(await optimizeAssets(options)).totals;
+    console.log(`  second run: ${again.skipped} of ${again.files} unchanged files skipped`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

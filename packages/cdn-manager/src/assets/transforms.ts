@@ -2,7 +2,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import { loadOptional } from './load.js';
 
-export type AssetType = 'js' | 'css' | 'svg' | 'image' | 'other';
+export type AssetType = 'js' | 'css' | 'html' | 'svg' | 'image' | 'other';
 
 const TEXT = new Set([
   '.js',
@@ -27,6 +27,9 @@ export function assetType(ext: string): AssetType {
       return 'js';
     case '.css':
       return 'css';
+    case '.html':
+    case '.htm':
+      return 'html';
     case '.svg':
       return 'svg';
     case '.png':
@@ -43,7 +46,7 @@ export function assetType(ext: string): AssetType {
 /** Whether gzip/brotli variants are worth making (text compresses; images are already compressed). */
 export const isCompressible = (ext: string) => TEXT.has(ext);
 
-export async function minifyJs(code: Buffer, file: string): Promise<Buffer> {
+export async function minifyJs(code: Buffer, file: string): Promise<string> {
   const esbuild = await loadOptional<typeof import('esbuild')>('esbuild', 'JavaScript');
   const result = await esbuild.transform(code.toString('utf8'), {
     minify: true,
@@ -51,13 +54,29 @@ export async function minifyJs(code: Buffer, file: string): Promise<Buffer> {
     sourcefile: file,
     legalComments: 'none',
   });
-  return Buffer.from(result.code);
+  return result.code;
 }
 
-export async function minifyCss(code: Buffer, file: string): Promise<Buffer> {
+/**
+ * CSS through lightningcss (minified or just re-printed) with its `url()` and `@import` URLs
+ * replaced by placeholders, so the references can be pointed at hashed names afterwards.
+ */
+export async function cssWithDependencies(
+  code: Buffer,
+  file: string,
+  minify: boolean,
+): Promise<{ code: string; dependencies: { url: string; placeholder: string }[] }> {
   const lightningcss = await loadOptional<typeof import('lightningcss')>('lightningcss', 'CSS');
-  const result = lightningcss.transform({ filename: file, code, minify: true });
-  return Buffer.from(result.code);
+  const result = lightningcss.transform({
+    filename: file,
+    code,
+    minify,
+    analyzeDependencies: { preserveImports: true },
+  });
+  const dependencies = (result.dependencies ?? []).flatMap((d) =>
+    d.type === 'url' || d.type === 'import' ? [{ url: d.url, placeholder: d.placeholder }] : [],
+  );
+  return { code: result.code.toString(), dependencies };
 }
 
 export async function optimizeSvg(code: Buffer, file: string): Promise<Buffer> {
