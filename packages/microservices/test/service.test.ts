@@ -1,4 +1,5 @@
 import { uniqueName } from '@noa/testkit';
+import Fastify from 'fastify';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -113,6 +114,25 @@ describe('createService (node:http lifecycle)', () => {
     expect(await registry.instances(name)).toEqual([]);
     expect(svc.server.listening).toBe(false);
     await client.close();
+  });
+
+  it('hands unmatched requests to a Fastify app (fallback: app.routing)', async () => {
+    registry = createServiceRegistry({ backend: memoryRegistry() });
+    const app = Fastify();
+    app.get('/from-fastify/:id', async (req) => ({ fastify: (req.params as { id: string }).id }));
+    await app.ready();
+    const svc = service({
+      name: uniqueName('hybrid'),
+      routes: { 'GET /native': () => ({ native: true }) },
+      fallback: app.routing,
+    });
+    await svc.start();
+    const a = await request(`${svc.url}/native`);
+    expect(await a.body.json()).toEqual({ native: true });
+    const b = await request(`${svc.url}/from-fastify/9`);
+    expect(b.statusCode).toBe(200);
+    expect(await b.body.json()).toEqual({ fastify: '9' });
+    await app.close();
   });
 
   it('rejects bad options', () => {
