@@ -4,26 +4,17 @@ import { MemoryStore as ExpressMemoryStore } from 'express-rate-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { type Algorithm, createRateLimiter } from '../src/index.js';
 
-// A limit nobody reaches, so every library runs its admit path (rate-limiter-flexible rejects
-// with an exception when limited, which would measure exceptions instead). One-second windows.
-const LIMIT = 1_000_000_000;
+import { type BenchOptions, keyRotation, NEVER_REACHED as LIMIT } from './shared.js';
+
 const WINDOW_MS = 1_000;
 
-export async function memoryBench({
-  timeMs,
-  rounds,
-}: {
-  timeMs: number;
-  rounds: number;
-}): Promise<BenchTable[]> {
+export async function memoryBench({ timeMs, rounds }: BenchOptions): Promise<BenchTable[]> {
   const tables: BenchTable[] = [];
   for (const [id, title, keyCount] of [
     ['rate-limiter-memory-one-key', 'Memory store: consume() on one hot key', 1],
     ['rate-limiter-memory-10k-keys', 'Memory store: consume() across 10,000 keys', 10_000],
   ] as const) {
-    const keys = Array.from({ length: keyCount }, (_, i) => `user:${i}`);
-    let i = 0;
-    const nextKey = () => keys[(i = (i + 1) % keyCount)]!;
+    const nextKey = keyRotation(keyCount);
     const ours = (algorithm: Algorithm) => {
       const limiter = createRateLimiter({ algorithm, limit: LIMIT, windowMs: WINDOW_MS });
       return () => limiter.consume(nextKey());

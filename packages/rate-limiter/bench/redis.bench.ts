@@ -5,17 +5,12 @@ import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { type Algorithm, createRateLimiter } from '../src/index.js';
 import { redisStore } from '../src/redis.js';
 
-const LIMIT = 1_000_000_000;
+import { type BenchOptions, keyRotation, NEVER_REACHED as LIMIT } from './shared.js';
+
 const WINDOW_MS = 60_000;
 const KEYS = 10_000;
 
-export async function redisBench({
-  timeMs,
-  rounds,
-}: {
-  timeMs: number;
-  rounds: number;
-}): Promise<BenchTable[]> {
+export async function redisBench({ timeMs, rounds }: BenchOptions): Promise<BenchTable[]> {
   const url = serviceUrl('redis');
   if (!(await isReachable(url))) {
     console.log(
@@ -25,9 +20,7 @@ export async function redisBench({
   }
   const prefix = uniqueName('rl_bench');
   const plain = new Redis(url);
-  const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`);
-  let i = 0;
-  const nextKey = () => keys[(i = (i + 1) % KEYS)]!;
+  const nextKey = keyRotation(KEYS);
   const ours = (algorithm: Algorithm, client: Redis) => {
     const limiter = createRateLimiter({
       algorithm,

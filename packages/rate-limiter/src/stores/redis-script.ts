@@ -10,7 +10,7 @@ export interface RateLimitScript {
 
 /**
  * The script one decision runs, for one algorithm (one script each, so a call defines only the
- * function it uses). KEYS = state, log, block, violations (all sharing a hash tag, so Cluster keeps
+ * function it uses). KEYS = state, block, log, violations (all sharing a hash tag, so Cluster keeps
  * them in one slot); ARGV = operation, amount, limit, windowMs, burst, blockAfterViolations,
  * blockDurationMs. Time is the Redis server's (TIME), so application hosts' clocks never matter.
  * Returns {allowed, remaining, resetMs, retryAfterMs, blocked}.
@@ -19,7 +19,9 @@ function scriptFor(algorithm: Algorithm): string {
   return `
 if redis.replicate_commands then redis.replicate_commands() end
 ${LUA_SPEND}${algorithms[algorithm].lua}
-local stateKey, logKey, blockKey, violationsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+-- KEYS[3] (log) comes only for the sliding window, KEYS[4] (violations) only when blocking after
+-- violations; reset and block get all four.
+local stateKey, blockKey, logKey, violationsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local op = ARGV[1]
 local amount, limit, windowMs, burst = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local blockAfter, blockMs = tonumber(ARGV[6]), tonumber(ARGV[7])

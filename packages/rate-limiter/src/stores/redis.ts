@@ -33,20 +33,25 @@ export class RedisStore implements RateLimitStore {
     this.#prefix = prefix;
   }
 
-  /** The Redis keys of a limiter key: state, log (sliding window), block, violations. */
+  /** The Redis keys of a limiter key: state, block, log (sliding window), violations. */
   keysOf(key: string): [string, string, string, string] {
     const base = `${this.#prefix}:{${key}}`;
-    return [base, `${base}:log`, `${base}:blk`, `${base}:vio`];
+    return [base, `${base}:blk`, `${base}:log`, `${base}:vio`];
   }
 
   apply(key: string, policy: StorePolicy, operation: StoreOperation, amount: number): Promise<StoreResult> {
     const script = RATE_LIMIT_SCRIPTS[policy.algorithm];
     const base = `${this.#prefix}:{${key}}`;
+    // Only the keys this call can touch: the log for the sliding window, the violation counter when
+    // blocking after violations, all four to reset. Fewer arguments, faster calls.
+    const all = operation === 'reset' || operation === 'block';
+    const keys = [base, `${base}:blk`];
+    if (all || policy.algorithm === 'sliding-window' || policy.blockAfterViolations > 0)
+      keys.push(`${base}:log`);
+    if (all || policy.blockAfterViolations > 0) keys.push(`${base}:vio`);
     const args = [
-      base,
-      `${base}:log`,
-      `${base}:blk`,
-      `${base}:vio`,
+      keys.length,
+      ...keys,
       operation,
       amount,
       policy.limit,
@@ -54,11 +59,11 @@ export class RedisStore implements RateLimitStore {
       policy.burst,
       policy.blockAfterViolations,
       policy.blockDurationMs,
-    ] as const;
+    ];
     // Plain promise chains rather than async/await: this is the hot path.
-    return this.#client.evalsha(script.sha, 4, ...args).then(toResult, (error: unknown) => {
+    return this.#client.evalsha(script.sha, ...(args as [number])).then(toResult, (error: unknown) => {
       if (!isNoScript(error)) throw error;
-      return this.#client.eval(script.source, 4, ...args).then(toResult);
+      return this.#client.eval(script.source, ...(args as [number])).then(toResult);
     });
   }
 
