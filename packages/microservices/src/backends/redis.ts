@@ -78,7 +78,7 @@ const globEscape = (value: string) => value.replace(/[*?[\]\\]/g, '\\$&');
 /**
  * The Redis registry: instances in a hash per service, health as expiry times in a sorted set
  * (Redis server time, updated by TTL heartbeats), changes announced on a pub/sub channel. Every
- * change is one Lua script, and a service's keys share a hash tag, so it works on Redis Cluster.
+ * change is one Lua script, and a service's keys share a hash tag, so each script touches one Cluster slot.
  */
 export function redisRegistry(options: RedisRegistryOptions): RegistryBackend {
   const { prefix = 'noa:registry', pollIntervalMs = 5_000 } = options;
