@@ -4,7 +4,7 @@ import { requireService, serviceUrl, uniqueName, waitUntil } from '@noa/testkit'
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redisRegistry } from '../src/backends/redis.js';
-import { createServiceClient, createServiceRegistry, type ServiceRegistry } from '../src/index.js';
+import { createServiceClient, createServiceRegistry } from '../src/index.js';
 
 const redis = await requireService('redis');
 const fixture = fileURLToPath(new URL('./fixtures/redis-service.ts', import.meta.url));
