@@ -248,7 +248,7 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
         const instance = picker.choose(tried);
         tried.add(instance.id);
         try {
-          const { value } = await picker.run(instance, () =>
+          const value = await picker.run(instance, () =>
             unary(instance, method, bytes, metadata, deadlineMs),
           );
           picker.success(instance);

@@ -369,21 +369,24 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     let tried: Set<string> | undefined; // allocated on the first retry only
     for (let attempt = 1; ; attempt++) {
       const instance = this.#picker.choose(tried);
-      if (attempt < this.#attempts) (tried ??= new Set()).add(instance.id);
+      const breaker = this.#picker.breaker(instance);
+      const end = this.#picker.start(instance);
       try {
-        const { value: result, end } = await this.#picker.run(
-          instance,
-          () => this.#attempt(instance, req, streaming),
-          !streaming,
-        );
+        const result = breaker
+          ? await breaker.execute(() => this.#attempt(instance, req, streaming))
+          : await this.#attempt(instance, req, streaming);
         this.#picker.success(instance);
-        if (!streaming)
+        if (!streaming) {
+          end();
           return new Response(result.status, result.headers, result.body as Buffer, instance, attempt);
+        }
         const body = result.body as Readable;
         if (body.destroyed) end();
         else body.once('close', end);
         return { ...result, body, instance, attempts: attempt };
       } catch (error) {
+        end();
+        (tried ??= new Set()).add(instance.id);
         if (req.signal?.aborted) throw abortedError(this.service, req.signal.reason);
         const rejected = isNoaError(error, 'NOA_CIRCUIT_OPEN');
         const status = error instanceof StatusFailure ? error.response.status : undefined;

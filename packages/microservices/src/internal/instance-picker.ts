@@ -125,29 +125,27 @@ export class InstancePicker {
     if (durationMs !== undefined) this.#o.onEject(instance, durationMs);
   }
 
-  /** Runs one attempt through the instance's breaker (if any) with the balancer's accounting. */
-  async run<T>(
-    instance: ServiceInstance,
-    fn: () => Promise<T>,
-    endOnSuccess = true,
-  ): Promise<{ value: T; end: () => void }> {
+  /** Tells the balancer an attempt starts; call the returned function once when it ends. */
+  start(instance: ServiceInstance): () => void {
     const started = performance.now();
     const balancer = this.#o.balancer;
     balancer.onStart(instance);
     let ended = false;
-    const end = () => {
+    return () => {
       if (ended) return;
       ended = true;
       balancer.onEnd(instance, performance.now() - started);
     };
+  }
+
+  /** Runs one attempt through the instance's breaker (if any) with the balancer's accounting. */
+  async run<T>(instance: ServiceInstance, fn: () => Promise<T>): Promise<T> {
+    const end = this.start(instance);
     try {
       const breaker = this.breaker(instance);
-      const value = breaker ? await breaker.execute(fn) : await fn();
-      if (endOnSuccess) end();
-      return { value, end };
-    } catch (error) {
+      return breaker ? await breaker.execute(fn) : await fn();
+    } finally {
       end();
-      throw error;
     }
   }
 }
