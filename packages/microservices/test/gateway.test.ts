@@ -126,6 +126,22 @@ describe('gateway (real upstreams on loopback)', () => {
     expect((await call('/nothing')).status).toBe(404);
   });
 
+  it('with trustProxy, appends to the forwarding headers of the proxy in front', async () => {
+    await start({ trustProxy: true, routes: [{ prefix: '/t', service: users }] });
+    const r = await call('/t/x', {
+      headers: {
+        'x-forwarded-for': '203.0.113.7',
+        forwarded: 'for=203.0.113.7;proto=https',
+        'x-forwarded-proto': 'https',
+      },
+    });
+    expect(r.json.headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    expect(r.json.headers['x-forwarded-proto']).toBe('https');
+    expect(r.json.headers.forwarded).toBe(
+      `for=203.0.113.7;proto=https, for=127.0.0.1;proto=http;host="${new URL(base).host}"`,
+    );
+  });
+
   it('strips hop-by-hop headers from the upstream response', async () => {
     const hop = uniqueName('hop');
     upstreams.push(

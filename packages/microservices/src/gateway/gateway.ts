@@ -24,7 +24,7 @@ import { createServiceClient, type ServiceClient, type ServiceClientOptions } fr
 import { type AggregateRoute, createAggregator } from './aggregate.js';
 import { type Authenticator, createAuthenticator, type RouteAuth } from './auth.js';
 import { type CorsOptions, createCors } from './cors.js';
-import { clientIp, downstreamHeaders, upstreamHeaders } from './headers.js';
+import { clientIp, downstreamHeaders, skippedRequestHeaders, upstreamHeaders } from './headers.js';
 import { joinSegments, normalizePath } from './path.js';
 import { proxyUpgrade } from './websocket.js';
 
@@ -186,7 +186,8 @@ const hasBody = (req: IncomingMessage) =>
 class ApiGateway implements Gateway {
   readonly server: Server;
   readonly #routes: CompiledRoute[];
-  readonly #protected: string[];
+  /** Request headers never forwarded (see skippedRequestHeaders). */
+  readonly #skip: ReadonlySet<string>;
   readonly #options: GatewayOptions;
   readonly #limits: Required<GatewayLimits>;
   readonly #logger: Logger;
@@ -226,14 +227,13 @@ class ApiGateway implements Gateway {
     this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
     // Every header any route derives from credentials is stripped from every request, so no route
     // (even one without auth) lets a client forge it.
-    this.#protected = [
-      ...new Set(
-        this.#routes.flatMap((r) => [
-          ...(r.auth?.upstreamHeaders ?? []),
-          ...(r.auth?.secretHeader ? [r.auth.secretHeader] : []),
-        ]),
-      ),
-    ];
+    this.#skip = skippedRequestHeaders(
+      this.#routes.flatMap((r) => [
+        ...(r.auth?.upstreamHeaders ?? []),
+        ...(r.auth?.secretHeader ? [r.auth.secretHeader] : []),
+      ]),
+      options.trustProxy ?? false,
+    );
     this.#cors = options.cors ? createCors(options.cors) : undefined;
     this.#aggregator = createAggregator(options.aggregate ?? [], {
       registry: options.registry,
@@ -470,8 +470,7 @@ class ApiGateway implements Gateway {
     const { route } = compiled;
     const rest = route.stripPrefix ? target.segments.slice(compiled.prefix.length) : target.segments;
     const headers = upstreamHeaders(req, {
-      trustProxy: this.#options.trustProxy ?? false,
-      remove: this.#protected,
+      skip: this.#skip,
       add: admitted.headers,
       prefix: route.stripPrefix ? joinSegments(compiled.prefix) : undefined,
     });
@@ -547,8 +546,7 @@ class ApiGateway implements Gateway {
       if (instances.length === 0) return refuse('503 Service Unavailable');
       const instance = instances[Math.floor(Math.random() * instances.length)]!;
       const headers = upstreamHeaders(req, {
-        trustProxy: this.#options.trustProxy ?? false,
-        remove: this.#protected,
+        skip: this.#skip,
         add: verified,
         upgrade: true,
       });

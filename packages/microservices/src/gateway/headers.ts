@@ -37,11 +37,28 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   return req.socket.remoteAddress ?? '';
 }
 
+const FORWARDING = [
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-prefix',
+  'forwarded',
+];
+
+/**
+ * The request headers never copied upstream: hop-by-hop ones, `host`, the `remove` list (claim
+ * headers a client must not forge, secrets) and, unless the client is a trusted proxy, its own
+ * forwarding headers. Computed once per gateway: skipping while copying is cheaper than deleting
+ * afterwards (deletes turn the object into a slow dictionary).
+ */
+export function skippedRequestHeaders(remove: readonly string[], trustProxy: boolean): ReadonlySet<string> {
+  return new Set([...HOP_BY_HOP, 'host', ...remove, ...(trustProxy ? [] : FORWARDING)]);
+}
+
 export interface ForwardOptions {
-  trustProxy: boolean;
-  /** Names removed from the incoming request (claim headers a client must not forge, secrets). */
-  remove: readonly string[];
-  /** Added after removal (verified claims). */
+  /** From skippedRequestHeaders(). */
+  skip: ReadonlySet<string>;
+  /** Added after copying (verified claims). */
   add?: Record<string, string>;
   /** Prefix the route stripped, for X-Forwarded-Prefix. */
   prefix?: string;
@@ -50,8 +67,8 @@ export interface ForwardOptions {
 }
 
 /**
- * The headers sent upstream: hop-by-hop ones and `host` removed, X-Forwarded-For/Proto/Host/Prefix
- * and RFC 7239 `Forwarded` appended (kept from the client only with `trustProxy`).
+ * The headers sent upstream: everything but `skip` and the names listed in `Connection`, then
+ * X-Forwarded-For/Proto/Host/Prefix and RFC 7239 `Forwarded` appended (a trusted proxy's kept).
  */
 export function upstreamHeaders(
   req: IncomingMessage,
@@ -60,18 +77,11 @@ export function upstreamHeaders(
   const listed = connectionListed(req.headers);
   const out: Record<string, string | string[]> = {};
   const incoming = req.headers;
+  const { skip } = options;
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || name === 'host' || listed?.has(name)) continue;
+    if (skip.has(name) || listed?.has(name)) continue;
     const value = incoming[name];
     if (value !== undefined) out[name] = value;
-  }
-  for (const name of options.remove) delete out[name];
-  if (!options.trustProxy) {
-    delete out['x-forwarded-for'];
-    delete out['x-forwarded-proto'];
-    delete out['x-forwarded-host'];
-    delete out['x-forwarded-prefix'];
-    delete out.forwarded;
   }
   if (options.add) Object.assign(out, options.add);
   const ip = req.socket.remoteAddress ?? '';
