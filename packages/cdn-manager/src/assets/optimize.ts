@@ -111,8 +111,12 @@ class DependencyFailed extends Error {
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const HAS_REFERENCES = new Set<AssetType>(['js', 'css', 'html']);
-/** Heavy files first: the run ends on short tasks instead of one long encode. */
-const PRIORITY: Record<AssetType, number> = { image: 0, svg: 1, js: 2, css: 2, html: 3, other: 3 };
+/**
+ * Heavy files first (longest task first: the run ends on short tasks, not on one long encode alone).
+ * PNG re-encoding with palette quantisation is the slowest tool run by far, then other images, SVG.
+ */
+const priority = (job: Job) =>
+  job.ext === '.png' ? 0 : job.type === 'image' ? 1 : job.type === 'svg' ? 2 : HAS_REFERENCES.has(job.type) ? 3 : 4;
 const noop = () => {};
 
 async function listFiles(dir: string, skip: string): Promise<string[]> {
@@ -216,7 +220,7 @@ export async function optimizeAssets(options: OptimizeAssetsOptions): Promise<As
   const entries: CacheFile['entries'] = {};
   const records = new Map<string, Promise<AssetRecord>>();
   const imageOptions = o.images || undefined;
-  const formats = (['webp', 'avif'] as const).filter((f) => imageOptions?.[f]);
+  const formats = (['avif', 'webp'] as const).filter((f) => imageOptions?.[f]);
 
   const write = async (relativePath: string, data: Buffer | string) => {
     const target = join(o.outDir, relativePath);
@@ -298,7 +302,8 @@ export async function optimizeAssets(options: OptimizeAssetsOptions): Promise<As
     if (job.cached) return skip(job);
     const input = job.input!;
     const variantFormats = job.type === 'image' && /^\.(png|jpe?g)$/.test(job.ext) ? formats : [];
-    // The re-encode and each variant are separate tool runs, so they use separate cores.
+    // The re-encode and each variant are separate tool runs, so they use separate cores; the
+    // re-encode is queued first as it is the longest (PNG quantisation).
     const [output, ...images] = await Promise.all([
       limit.run(() => transformLeaf(job, input), true),
       ...variantFormats.map((format) => limit.run(() => imageVariant(input, format, imageOptions!), true)),
@@ -422,7 +427,7 @@ export async function optimizeAssets(options: OptimizeAssetsOptions): Promise<As
     records.set(source, promise);
   };
 
-  const order = [...jobs].sort((a, b) => PRIORITY[a.type] - PRIORITY[b.type]);
+  const order = [...jobs].sort((a, b) => priority(a) - priority(b));
   const texts: Job[] = [];
   const preparing: Promise<void>[] = [];
   for (const job of order) {

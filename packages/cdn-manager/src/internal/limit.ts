@@ -1,18 +1,19 @@
 /**
- * Runs at most `concurrency` tasks at once. `urgent` tasks jump the queue: they are the next steps
- * of work already started, so a started file is finished before new files are opened (bounded
- * memory, and the heavy files queued first stay first).
+ * Runs at most `concurrency` tasks at once, in submission order, except that `urgent` tasks go
+ * before every non-urgent one: they are the next steps of work already started, so a started file
+ * is finished before new files are opened (bounded memory; the heavy files queued first stay first).
  */
 export interface Limit {
   run<T>(task: () => Promise<T> | T, urgent?: boolean): Promise<T>;
 }
 
 export function createLimit(concurrency: number): Limit {
+  const urgentQueue: (() => void)[] = [];
   const queue: (() => void)[] = [];
   let active = 0;
   const next = () => {
     if (active >= concurrency) return;
-    const start = queue.shift();
+    const start = urgentQueue.shift() ?? queue.shift();
     if (!start) return;
     active++;
     start();
@@ -30,8 +31,7 @@ export function createLimit(concurrency: number): Limit {
               next();
             });
         };
-        if (urgent) queue.unshift(start);
-        else queue.push(start);
+        (urgent ? urgentQueue : queue).push(start);
         next();
       });
     },
