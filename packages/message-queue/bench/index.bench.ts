@@ -82,5 +82,9 @@ if (want('latency')) {
   if (await isReachable(sqsEndpoint)) await deleteSqsQueues(sqsConfig, [sqsQueue]);
 }
 
-const file = writeBenchResults(fileURLToPath(new URL('..', import.meta.url)), 'message-queue', tables);
-console.log(`\nwrote ${file}`);
+if (only)
+  console.log('\nNOA_BENCH_ONLY is set: results not written (a partial run would replace the full file)');
+else {
+  const file = writeBenchResults(fileURLToPath(new URL('..', import.meta.url)), 'message-queue', tables);
+  console.log(`\nwrote ${file}`);
+}

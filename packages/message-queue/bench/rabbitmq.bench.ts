@@ -10,7 +10,8 @@ export async function rabbitmqBench(url: string, quick: boolean): Promise<BenchT
   const timeMs = quick ? 200 : 500;
   const rounds = quick ? 2 : 5;
   const mq = createQueueManager({ provider: rabbitmqProvider({ connection: url }), closeOnSignals: false });
-  const connection = await connect(url);
+  // The peer gets the same socket setting our provider uses (amqplib's default leaves Nagle on).
+  const connection = await connect(url, { noDelay: true });
   const confirm = await connection.createConfirmChannel();
   const ours = uniqueName('mqbench');
   const theirs = uniqueName('amqpbench');

@@ -1,5 +1,5 @@
 import { type BackoffOptions, backoffDelay, NoaError, sleep } from '@noa/core';
-import { type ChannelModel, type ConfirmChannel, connect, type Options } from 'amqplib';
+import { type ChannelModel, type ConfirmChannel, connect, type Options, type SocketOptions } from 'amqplib';
 
 /**
  * One AMQP connection that comes back after a broker restart or a network cut: callers ask for the
@@ -17,9 +17,12 @@ export class AmqpConnection {
   /** Bumped on every new connection, so topology is re-asserted once per connection. */
   generation = 0;
 
-  constructor(url: string | Options.Connect, backoff: BackoffOptions) {
+  readonly #socket: SocketOptions;
+
+  constructor(url: string | Options.Connect, backoff: BackoffOptions, socket: SocketOptions) {
     this.#url = url;
     this.#backoff = backoff;
+    this.#socket = socket;
   }
 
   get closed(): boolean {
@@ -29,7 +32,7 @@ export class AmqpConnection {
   connection(): Promise<ChannelModel> {
     if (this.#closed) return Promise.reject(new NoaError('NOA_MQ_CLOSED', 'the RabbitMQ provider is closed'));
     this.#connection ??= (async () => {
-      const model = await connect(this.#url);
+      const model = await connect(this.#url, this.#socket);
       this.generation++;
       const drop = () => {
         if (this.#connection === current) {
