@@ -129,7 +129,8 @@ export async function assetsTable(quick: boolean): Promise<BenchTable> {
         samples.warm.push(
           await sample(async () => {
             const warm = await optimizeAssets(options(out));
-            if (assetStats(warm).totals.skipped !== count) throw new Error('incremental run reprocessed files');
+            if (assetStats(warm).totals.skipped !== count)
+              throw new Error('incremental run reprocessed files');
           }),
         );
       },

@@ -82,19 +82,10 @@ function minimum(provider: string, kind: 'urls' | 'tags', items: string[]): numb
     case 'CloudFront':
       return kind === 'urls' ? Math.ceil(n / 3000) : 'not supported';
     case 'Cloudflare (free)':
-      return Math.ceil(
-        n /
-          (kind === 'urls'
-            ? cloudflarePlanLimits.free.urlsPerRequest
-            : cloudflarePlanLimits.free.itemsPerRequest),
-      );
-    case 'Cloudflare (enterprise)':
-      return Math.ceil(
-        n /
-          (kind === 'urls'
-            ? cloudflarePlanLimits.enterprise.urlsPerRequest
-            : cloudflarePlanLimits.enterprise.itemsPerRequest),
-      );
+    case 'Cloudflare (enterprise)': {
+      const limits = cloudflarePlanLimits[provider === 'Cloudflare (free)' ? 'free' : 'enterprise'];
+      return Math.ceil(n / (kind === 'urls' ? limits.urlsPerRequest : limits.itemsPerRequest));
+    }
     case 'Fastly':
       return kind === 'urls' ? n : Math.ceil(n / 256);
     default:

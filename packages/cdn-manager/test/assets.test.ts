@@ -256,6 +256,22 @@ describe('optimizeAssets references', () => {
     );
   });
 
+  it('keepNames decides which names stay; references to a kept name carry ?v=<hash>', async () => {
+    const dirs = site('kept', {
+      'index.html': '<script src="sw.js"></script><script type="module" src="app.js"></script>',
+      'sw.js': 'self.addEventListener("fetch", () => {});',
+      'app.js': 'export const app = 1;',
+    });
+    const manifest = await optimizeAssets({ ...dirs, keepNames: (source) => source === 'sw.js' });
+    expect(manifest['sw.js']).toBe('sw.js');
+    expect(manifest['index.html']).toMatch(HASHED); // not kept by this rule
+    const { assets } = assetStats(manifest);
+    expect(readFileSync(join(dirs.outDir, manifest['index.html']!), 'utf8')).toBe(
+      `<script src="sw.js?v=${assets['sw.js']!.hash.slice(0, 8)}"></script><script type="module" src="${manifest['app.js']}"></script>`,
+    );
+    expect(assets['index.html']!.references).toEqual(['app.js', 'sw.js']);
+  });
+
   it('a new file that an unchanged page pointed at is picked up on the next run', async () => {
     const dirs = site('added', { 'index.html': '<link rel="stylesheet" href="late.css">' });
     await optimizeAssets(dirs);

@@ -2,7 +2,7 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { isNoaError } from '@noa/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSimulatedClock, memoryProvider } from '../src/index.js';
+import { type CdnProvider, createSimulatedClock, memoryProvider } from '../src/index.js';
 import { akamai } from '../src/providers/akamai.js';
 import { cloudflare } from '../src/providers/cloudflare.js';
 import { cloudfront } from '../src/providers/cloudfront.js';
@@ -25,55 +25,55 @@ const fastRetry = { attempts: 4, backoff: { delayMs: 1, maxDelayMs: 5 } };
 
 providerContract('memory', async () => ({ provider: memoryProvider(), close: async () => {} }));
 
-providerContract('cloudflare (fake Cloudflare API)', async () => {
-  const fake = await fakeCloudflare({ zoneId: 'z1' });
-  const provider = cloudflare({
-    zoneId: 'z1',
-    apiToken: CF_TOKEN,
-    apiBaseUrl: fake.url,
-    baseUrl: 'https://www.example.com',
-    plan: 'enterprise',
-  });
-  return { provider, close: fake.close };
-});
-
-providerContract('fastly (fake Fastly API)', async () => {
-  const fake = await fakeFastly({ serviceId: 's1' });
-  const provider = fastly({
-    serviceId: 's1',
-    apiKey: FASTLY_KEY,
-    apiBaseUrl: fake.url,
-    baseUrl: 'https://www.example.com',
-  });
-  return { provider, close: fake.close };
-});
-
-providerContract('akamai (fake Akamai Fast Purge API)', async () => {
-  const fake = await fakeAkamai();
-  const provider = akamai({
-    ...AKAMAI_CREDENTIALS,
-    host: fake.url,
-    baseUrl: 'https://www.example.com',
-    everythingCpCodes: [12345],
-  });
-  return { provider, close: fake.close };
-});
-
-providerContract('cloudfront (fake CloudFront REST-XML API)', async () => {
-  const fake = await fakeCloudFront({ distributionId: 'D1' });
-  const provider = cloudfront({
-    distributionId: 'D1',
-    clientConfig: { endpoint: fake.url, credentials: AWS_CREDENTIALS },
-    pollIntervalMs: 5,
-  });
-  return {
-    provider,
-    close: async () => {
-      await provider.close();
-      await fake.close();
-    },
+/** A contract setup: start a fake API, point a provider at its URL, close both afterwards. */
+const onFake =
+  (start: () => Promise<{ url: string; close(): Promise<void> }>, make: (url: string) => CdnProvider) =>
+  async () => {
+    const fake = await start();
+    const provider = make(fake.url);
+    return {
+      provider,
+      close: async () => {
+        await provider.close();
+        await fake.close();
+      },
+    };
   };
-});
+const SITE = 'https://www.example.com';
+
+providerContract(
+  'cloudflare (fake Cloudflare API)',
+  onFake(
+    () => fakeCloudflare({ zoneId: 'z1' }),
+    (url) =>
+      cloudflare({ zoneId: 'z1', apiToken: CF_TOKEN, apiBaseUrl: url, baseUrl: SITE, plan: 'enterprise' }),
+  ),
+);
+providerContract(
+  'fastly (fake Fastly API)',
+  onFake(
+    () => fakeFastly({ serviceId: 's1' }),
+    (url) => fastly({ serviceId: 's1', apiKey: FASTLY_KEY, apiBaseUrl: url, baseUrl: SITE }),
+  ),
+);
+providerContract(
+  'akamai (fake Akamai Fast Purge API)',
+  onFake(fakeAkamai, (url) =>
+    akamai({ ...AKAMAI_CREDENTIALS, host: url, baseUrl: SITE, everythingCpCodes: [12345] }),
+  ),
+);
+providerContract(
+  'cloudfront (fake CloudFront REST-XML API)',
+  onFake(
+    () => fakeCloudFront({ distributionId: 'D1' }),
+    (url) =>
+      cloudfront({
+        distributionId: 'D1',
+        clientConfig: { endpoint: url, credentials: AWS_CREDENTIALS },
+        pollIntervalMs: 5,
+      }),
+  ),
+);
 
 describe('cloudflare (fake Cloudflare API)', () => {
   let fake: Awaited<ReturnType<typeof fakeCloudflare>>;

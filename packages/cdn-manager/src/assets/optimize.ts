@@ -116,7 +116,15 @@ const HAS_REFERENCES = new Set<AssetType>(['js', 'css', 'html']);
  * PNG re-encoding with palette quantisation is the slowest tool run by far, then other images, SVG.
  */
 const priority = (job: Job) =>
-  job.ext === '.png' ? 0 : job.type === 'image' ? 1 : job.type === 'svg' ? 2 : HAS_REFERENCES.has(job.type) ? 3 : 4;
+  job.ext === '.png'
+    ? 0
+    : job.type === 'image'
+      ? 1
+      : job.type === 'svg'
+        ? 2
+        : HAS_REFERENCES.has(job.type)
+          ? 3
+          : 4;
 const noop = () => {};
 
 async function listFiles(dir: string, skip: string): Promise<string[]> {

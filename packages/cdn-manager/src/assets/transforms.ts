@@ -100,7 +100,10 @@ async function sharpOf(): Promise<Sharp> {
   return mod.default ?? (mod as unknown as Sharp);
 }
 
-/** Re-encodes the original losslessly-ish (PNG max compression, mozjpeg); keeps it if not smaller. */
+/**
+ * Re-encodes the original: PNG at zlib level 9 with effort 10 (which makes sharp quantise to a
+ * palette, libimagequant at quality 100), JPEG with mozjpeg at `quality`. Keeps it if not smaller.
+ */
 export async function optimizeImage(input: Buffer, ext: string, quality: number): Promise<Buffer> {
   const sharp = await sharpOf();
   let out: Buffer;

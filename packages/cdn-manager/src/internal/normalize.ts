@@ -76,6 +76,14 @@ export function absoluteUrl(value: string, baseUrl: string | undefined, provider
   return new URL(value, baseUrl).href;
 }
 
+/** Adds `query` (already encoded: `a=1&b=2`) to a URL that may have a query string. */
+export const appendQuery = (url: string, query: string): string =>
+  `${url}${url.includes('?') ? '&' : '?'}${query}`;
+
+/** Seconds since the epoch, as the signed-URL forms carry times. */
+export const epochSeconds = (value: Date | number): number =>
+  Math.floor((value instanceof Date ? value.getTime() : value) / 1000);
+
 /** The path and query of a URL or path, as CDNs that purge by path want it. */
 export function pathOf(value: string): string {
   // Resolving against a placeholder origin percent-encodes what must be encoded, as CDNs expect.

@@ -7,7 +7,7 @@ import type {
   PurgePlan,
   SignUrlOptions,
 } from '../types.js';
-import type { FetchLike, RetryPolicy } from './http.js';
+import { type FetchLike, type RetryPolicy, requestJson } from './http.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { runPlan } from './runner.js';
 
@@ -30,6 +30,29 @@ export interface HttpProviderOptions extends ProviderOptions {
   /** Per-request timeout. Default 30 000. */
   timeoutMs?: number;
 }
+
+/** POSTs to a provider's API with its fetch, timeout and clock; throws CdnHttpError on non-2xx. */
+export function jsonPoster(provider: string, options: HttpProviderOptions) {
+  const fetchImpl: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
+  const clock = options.clock ?? systemClock;
+  return async (
+    url: string,
+    init: { headers: Record<string, string>; body?: string; signal?: AbortSignal },
+  ): Promise<any> => {
+    const answer = await requestJson(
+      provider,
+      fetchImpl,
+      url,
+      { method: 'POST', ...init, timeoutMs: options.timeoutMs },
+      clock.now(),
+    );
+    return answer.body;
+  };
+}
+
+/** An API base URL without a trailing slash; a bare host gets https://. */
+export const apiBase = (value: string): string =>
+  (/^https?:\/\//.test(value) ? value : `https://${value}`).replace(/\/$/, '');
 
 export function checkProviderOptions(options: ProviderOptions, type: string): void {
   invariant(options && typeof options === 'object', `${type}(): pass an options object`);

@@ -1,13 +1,14 @@
 import { invariant } from '@noa/core';
 import { systemClock } from '../clock.js';
 import { jsonItemBytes, packBatches } from '../internal/batch.js';
-import { type FetchLike, requestJson } from '../internal/http.js';
-import { absoluteUrl, normalizePurge, pathOf, requestedKinds } from '../internal/normalize.js';
+import { absoluteUrl, appendQuery, normalizePurge, pathOf, requestedKinds } from '../internal/normalize.js';
 import {
+  apiBase,
   checkProviderOptions,
   checkSignOptions,
   executePlan,
   type HttpProviderOptions,
+  jsonPoster,
   signingNotConfigured,
 } from '../internal/provider.js';
 import { type BucketSpec, RateLimiter } from '../internal/rate-limiter.js';
@@ -68,7 +69,7 @@ class AkamaiProvider implements CdnProvider {
   readonly #options: AkamaiOptions;
   readonly #buckets: typeof akamaiRateLimits;
   readonly #limiter: RateLimiter;
-  readonly #fetch: FetchLike;
+  readonly #post: ReturnType<typeof jsonPoster>;
   readonly #apiBase: string;
 
   constructor(options: AkamaiOptions) {
@@ -86,11 +87,8 @@ class AkamaiProvider implements CdnProvider {
     this.name = options.name ?? 'akamai';
     this.#buckets = { ...akamaiRateLimits, ...options.rateLimits };
     this.#limiter = new RateLimiter(this.#buckets, options.clock ?? systemClock);
-    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
-    this.#apiBase = (/^https?:\/\//.test(options.host) ? options.host : `https://${options.host}`).replace(
-      /\/$/,
-      '',
-    );
+    this.#post = jsonPoster(this.name, options);
+    this.#apiBase = apiBase(options.host);
   }
 
   capabilities(): ProviderCapabilities {
@@ -183,19 +181,11 @@ class AkamaiProvider implements CdnProvider {
       { method: 'POST', url, body },
       { maxBodyBytes: AKAMAI_MAX_BODY_BYTES },
     );
-    const { body: answer } = await requestJson(
-      this.name,
-      this.#fetch,
-      url,
-      {
-        method: 'POST',
-        headers: { authorization, 'content-type': 'application/json' },
-        body,
-        signal,
-        timeoutMs: o.timeoutMs,
-      },
-      (o.clock ?? systemClock).now(),
-    );
+    const answer = await this.#post(url, {
+      headers: { authorization, 'content-type': 'application/json' },
+      body,
+      signal,
+    });
     return answer?.purgeId;
   }
 
@@ -215,7 +205,7 @@ class AkamaiProvider implements CdnProvider {
       endTime: new Date(expires),
       ipAddress: options.ipAddress,
     });
-    return `${url}${url.includes('?') ? '&' : '?'}${tokenName}=${token}`;
+    return appendQuery(url, `${tokenName}=${token}`);
   }
 
   async close(): Promise<void> {}

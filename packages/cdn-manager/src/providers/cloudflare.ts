@@ -1,13 +1,14 @@
 import { invariant, NoaError } from '@noa/core';
 import { systemClock } from '../clock.js';
 import { packBatches } from '../internal/batch.js';
-import { type FetchLike, requestJson } from '../internal/http.js';
 import { absoluteUrl, normalizePurge, requestedKinds } from '../internal/normalize.js';
 import {
+  apiBase,
   checkProviderOptions,
   checkSignOptions,
   executePlan,
   type HttpProviderOptions,
+  jsonPoster,
   signingNotConfigured,
 } from '../internal/provider.js';
 import { RateLimiter } from '../internal/rate-limiter.js';
@@ -92,7 +93,7 @@ class CloudflareProvider implements CdnProvider {
   readonly #options: CloudflareOptions;
   readonly #limits: CloudflareLimits;
   readonly #limiter: RateLimiter;
-  readonly #fetch: FetchLike;
+  readonly #post: ReturnType<typeof jsonPoster>;
   readonly #apiBase: string;
 
   constructor(options: CloudflareOptions) {
@@ -119,8 +120,8 @@ class CloudflareProvider implements CdnProvider {
       },
       clock,
     );
-    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
-    this.#apiBase = (options.apiBaseUrl ?? 'https://api.cloudflare.com/client/v4').replace(/\/$/, '');
+    this.#post = jsonPoster(this.name, options);
+    this.#apiBase = apiBase(options.apiBaseUrl ?? 'https://api.cloudflare.com/client/v4');
   }
 
   capabilities(): ProviderCapabilities {
@@ -201,13 +202,11 @@ class CloudflareProvider implements CdnProvider {
       headers['x-auth-key'] = o.apiKey!;
       headers['x-auth-email'] = o.email!;
     }
-    const { body: answer } = await requestJson(
-      this.name,
-      this.#fetch,
-      `${this.#apiBase}/zones/${encodeURIComponent(o.zoneId)}/purge_cache`,
-      { method: 'POST', headers, body: JSON.stringify(body), signal, timeoutMs: o.timeoutMs },
-      (o.clock ?? systemClock).now(),
-    );
+    const answer = await this.#post(`${this.#apiBase}/zones/${encodeURIComponent(o.zoneId)}/purge_cache`, {
+      headers,
+      body: JSON.stringify(body),
+      signal,
+    });
     if (answer?.success === false)
       throw new NoaError(
         'NOA_CDN_REQUEST_FAILED',

@@ -1,13 +1,14 @@
 import { invariant } from '@noa/core';
 import { systemClock } from '../clock.js';
 import { packBatches } from '../internal/batch.js';
-import { type FetchLike, requestJson } from '../internal/http.js';
 import { absoluteUrl, normalizePurge, requestedKinds } from '../internal/normalize.js';
 import {
+  apiBase,
   checkProviderOptions,
   checkSignOptions,
   executePlan,
   type HttpProviderOptions,
+  jsonPoster,
   signingNotConfigured,
 } from '../internal/provider.js';
 import { type BucketSpec, RateLimiter } from '../internal/rate-limiter.js';
@@ -42,7 +43,7 @@ class FastlyProvider implements CdnProvider {
   readonly name: string;
   readonly #options: FastlyOptions;
   readonly #limiter: RateLimiter | undefined;
-  readonly #fetch: FetchLike;
+  readonly #post: ReturnType<typeof jsonPoster>;
   readonly #apiBase: string;
 
   constructor(options: FastlyOptions) {
@@ -54,8 +55,8 @@ class FastlyProvider implements CdnProvider {
     this.#limiter = options.rateLimit
       ? new RateLimiter({ requests: options.rateLimit }, options.clock ?? systemClock)
       : undefined;
-    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
-    this.#apiBase = (options.apiBaseUrl ?? 'https://api.fastly.com').replace(/\/$/, '');
+    this.#post = jsonPoster(this.name, options);
+    this.#apiBase = apiBase(options.apiBaseUrl ?? 'https://api.fastly.com');
   }
 
   capabilities(): ProviderCapabilities {
@@ -131,13 +132,7 @@ class FastlyProvider implements CdnProvider {
       headers['content-type'] = 'application/json';
       body = JSON.stringify({ surrogate_keys: planned.items });
     }
-    const { body: answer } = await requestJson(
-      this.name,
-      this.#fetch,
-      url,
-      { method: 'POST', headers, body, signal, timeoutMs: o.timeoutMs },
-      (o.clock ?? systemClock).now(),
-    );
+    const answer = await this.#post(url, { headers, body, signal });
     // URL and purge_all answer { status, id }; key batches answer { key: purgeId, ... }.
     if (typeof answer?.id === 'string') return answer.id;
     return planned.kind === 'tags'

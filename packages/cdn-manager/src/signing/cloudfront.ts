@@ -1,5 +1,6 @@
 import { createSign, type KeyObject } from 'node:crypto';
 import { invariant } from '@noa/core';
+import { appendQuery, epochSeconds } from '../internal/normalize.js';
 
 export interface CloudFrontSigningOptions {
   /** The public key's id in the CloudFront key group (or a legacy key pair id). */
@@ -17,9 +18,6 @@ export interface CloudFrontSigningOptions {
    */
   resource?: string;
 }
-
-const epochSeconds = (value: Date | number) =>
-  Math.floor((value instanceof Date ? value.getTime() : value) / 1000);
 
 /** CloudFront's URL-safe base64: + -> -, = -> _, / -> ~ (its documented substitutions). */
 export const cloudFrontBase64 = (data: string | Buffer) =>
@@ -91,7 +89,7 @@ export function signCloudFrontUrl(url: string, options: CloudFrontSigningOptions
   const params = signed.canned
     ? `Expires=${signed.expires}&Signature=${signed.signature}&Key-Pair-Id=${options.keyPairId}`
     : `Policy=${cloudFrontBase64(signed.policy)}&Signature=${signed.signature}&Key-Pair-Id=${options.keyPairId}`;
-  return `${url}${url.includes('?') ? '&' : '?'}${params}`;
+  return appendQuery(url, params);
 }
 
 /** The three `CloudFront-*` cookies that grant access (canned or custom policy). */

@@ -1,8 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { invariant } from '@noa/core';
-
-const epochSeconds = (value: Date | number) =>
-  Math.floor((value instanceof Date ? value.getTime() : value) / 1000);
+import { appendQuery, epochSeconds } from '../internal/normalize.js';
 
 export interface FastlyTokenOptions {
   /** The shared secret, base64 encoded, as in Fastly's token-validation VCL. */
@@ -53,5 +51,5 @@ export function cloudflareToken(path: string, options: CloudflareTokenOptions): 
 
 /** Adds `name=value` (URL-encoded) to a URL's query string. */
 export function withQueryParam(url: string, name: string, value: string): string {
-  return `${url}${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
+  return appendQuery(url, `${name}=${encodeURIComponent(value)}`);
 }
