@@ -13,6 +13,7 @@ export class ServiceView {
   #synced = false;
   #listeners = new Set<{ fn: InstancesListener; healthyOnly: boolean }>();
   #stop: () => void;
+  readonly #onError: (error: unknown) => void;
   #resolveReady!: () => void;
   readonly ready: Promise<void>;
   refs = 0;
@@ -22,6 +23,7 @@ export class ServiceView {
     backend: RegistryBackend,
     onError: (error: unknown) => void,
   ) {
+    this.#onError = onError;
     this.ready = new Promise((resolve) => {
       this.#resolveReady = resolve;
     });
@@ -46,7 +48,14 @@ export class ServiceView {
       this.#resolveReady();
     }
     if (!changed) return;
-    for (const listener of this.#listeners) listener.fn(listener.healthyOnly ? this.#healthy : this.#all);
+    for (const listener of this.#listeners) {
+      // A throwing listener must not break the watch (or, inside a client library's callback, the process).
+      try {
+        listener.fn(listener.healthyOnly ? this.#healthy : this.#all);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
   }
 
   subscribe(fn: InstancesListener, healthyOnly: boolean): () => void {
