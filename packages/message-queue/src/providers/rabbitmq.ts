@@ -36,13 +36,15 @@ function delayBucket(delayMs: number): number {
   return 2 ** Math.max(MIN_BUCKET_EXP, Math.ceil(Math.log2(Math.max(1, delayMs))));
 }
 
+/** The exclusive queue whose holder is the leader scheduler of a schedule. */
+const scheduleLock = (schedule: string) => `noa.schedule.${schedule}`;
+
 /** AMQP's timestamp property is in seconds. */
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const names = (queue: string) => ({
   dead: `${queue}.dead`,
   delay: (bucket: number) => `${queue}.delay.${bucket}`,
-  lock: (schedule: string) => `noa.schedule.${schedule}`,
 });
 
 function confirmSend(
@@ -361,7 +363,7 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
       const channel = await model.createChannel();
       channel.on('error', () => {});
       try {
-        await channel.assertQueue(names('').lock(name), {
+        await channel.assertQueue(scheduleLock(name), {
           exclusive: true,
           autoDelete: false,
           durable: false,
