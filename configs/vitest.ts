@@ -1,8 +1,10 @@
 import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
-// No 'module' condition: with it Node would load packages' bundler-only builds (e.g. the AWS SDK's
-// dist-es, whose imports have no file extensions).
-const conditions = ['@noa/source', 'node', 'import', 'default'];
+// Vitest hands ssr.resolve.conditions to Node as --conditions, and Node applies them to require()
+// too: with `import` there, CJS packages with dual exports get ESM namespaces (pg's pg-pool,
+// Express 5's is-promise); with `module`, bundler-only builds (the AWS SDK's dist-es). Node and Vite
+// add node/import/require/default per import kind by themselves.
+const conditions = ['@noa/source', 'node', 'default'];
 
 /**
  * Shared vitest configuration: workspace packages resolve to their TypeScript sources through the
