@@ -15,6 +15,7 @@ import {
   NoaError,
   sleep,
 } from '@noa/core';
+import { protobufSerializer } from '@noa/core/protobuf';
 import protobuf from 'protobufjs';
 import { type Balancer, type BalancerName, createBalancer } from './balancer.js';
 import type { ServiceInstance } from './instance.js';
@@ -41,14 +42,16 @@ export type GrpcServiceDefinition = Record<string, GrpcMethodDefinition>;
 const conversion: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true };
 
 function codec(type: protobuf.Type) {
+  const serializer = protobufSerializer(type, conversion);
   return {
     serialize(value: unknown): Buffer {
-      const message = type.fromObject((value ?? {}) as Record<string, unknown>);
-      const problem = type.verify(message);
-      if (problem) throw new NoaError('NOA_GRPC_INVALID_MESSAGE', `${type.fullName}: ${problem}`);
-      return Buffer.from(type.encode(message).finish());
+      try {
+        return Buffer.from(serializer.encode(value ?? {}));
+      } catch (cause) {
+        throw new NoaError('NOA_GRPC_INVALID_MESSAGE', `${type.fullName}: ${(cause as Error).message}`, { cause });
+      }
     },
-    deserialize: (bytes: Buffer) => type.toObject(type.decode(bytes), conversion),
+    deserialize: (bytes: Buffer) => serializer.decode(bytes),
   };
 }
 
