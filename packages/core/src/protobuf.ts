@@ -46,7 +46,11 @@ export function protobufSerializer(
     name: `protobuf:${type.fullName.replace(/^\./, '')}`,
     encode(value) {
       const longProblem = badLongString(type, value, '');
-      if (longProblem) throw new NoaError('NOA_SERIALIZE_FAILED', `protobufSerializer: value does not match ${type.fullName}: ${longProblem}`);
+      if (longProblem)
+        throw new NoaError(
+          'NOA_SERIALIZE_FAILED',
+          `protobufSerializer: value does not match ${type.fullName}: ${longProblem}`,
+        );
       let message: ReturnType<Type['fromObject']>;
       try {
         // fromObject accepts the JSON forms (longs as strings, enums by name); verify checks the result.

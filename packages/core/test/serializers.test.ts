@@ -102,7 +102,9 @@ describe('protobufSerializer', () => {
   });
 
   it('rejects non-numeric strings in 64-bit fields instead of encoding 0', () => {
-    expect(() => serializer.encode({ id: 'not a number', name: 'x' })).toThrowError(/id: integer string expected/);
+    expect(() => serializer.encode({ id: 'not a number', name: 'x' })).toThrowError(
+      /id: integer string expected/,
+    );
     expect(serializer.decode(serializer.encode({ id: '-42', name: 'x' }))).toMatchObject({ id: '-42' });
   });
 

@@ -48,7 +48,9 @@ function codec(type: protobuf.Type) {
       try {
         return Buffer.from(serializer.encode(value ?? {}));
       } catch (cause) {
-        throw new NoaError('NOA_GRPC_INVALID_MESSAGE', `${type.fullName}: ${(cause as Error).message}`, { cause });
+        throw new NoaError('NOA_GRPC_INVALID_MESSAGE', `${type.fullName}: ${(cause as Error).message}`, {
+          cause,
+        });
       }
     },
     deserialize: (bytes: Buffer) => serializer.decode(bytes),

@@ -77,7 +77,7 @@ export async function run(): Promise<void> {
     const jump4 = jump3.withShards(['s0', 's1', 's2', 's3']);
     const mod3 = hashStrategy({ shards: ['s0', 's1', 's2'] });
     const mod4 = mod3.withShards(['s0', 's1', 's2', 's3']);
-    const moved = (a: typeof jump3, b: typeof jump3) =>
+    const moved = (a: { shardFor(k: string): string }, b: { shardFor(k: string): string }) =>
       keys.filter((k) => a.shardFor(k) !== b.shardFor(k)).length / keys.length;
     console.log(
       `  3 -> 4 shards: jump moves ${(moved(jump3, jump4) * 100).toFixed(1)}% of keys (ideal 25%), hash mod n moves ${(moved(mod3, mod4) * 100).toFixed(1)}%`,
