@@ -9,6 +9,7 @@ import {
   compare,
   formatDuration,
   isReachable,
+  RedisServerProcess as OwnRedisServer,
   percentile,
   renderText,
   serviceUrl,
@@ -23,7 +24,6 @@ import { Keyv } from 'keyv';
 import { createCache, memoryTier } from '../src/index.js';
 import { redisBus, redisTier } from '../src/redis.js';
 import { unlinkByPrefix } from '../test/support/cleanup.js';
-import { OwnRedisServer } from '../test/support/redis-server.js';
 import type { BenchSettings } from './memory.bench.js';
 
 const value = { id: 1, name: 'Ada Lovelace', roles: ['admin', 'author'], bio: 'x'.repeat(200) };

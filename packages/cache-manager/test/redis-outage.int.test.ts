@@ -1,9 +1,8 @@
-import { requireService, uniqueName, waitUntil } from '@noa/testkit';
+import { RedisServerProcess as OwnRedisServer, requireService, uniqueName, waitUntil } from '@noa/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheEvents, createCache, memoryTier } from '../src/index.js';
 import { redisBus, redisTier } from '../src/redis.js';
-import { OwnRedisServer } from './support/redis-server.js';
 
 // Needs the redis-server binary (the shared server is never touched: these tests start their own).
 const redis = await requireService('redis');

@@ -3,12 +3,11 @@ import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { isNoaError } from '@noa/core';
-import { waitUntil } from '@noa/testkit';
+import { freePort, waitUntil } from '@noa/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDriver } from '../src/drivers/postgres.js';
 import { createPool, type SqlResult } from '../src/index.js';
-import { freePort } from './ports.js';
 
 /**
  * Promotion and failover need a primary that can die and a replica that can be promoted: never the

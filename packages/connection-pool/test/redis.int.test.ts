@@ -1,12 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { isNoaError } from '@noa/core';
-import { requireService, uniqueName, waitUntil } from '@noa/testkit';
+import { freePort, requireService, uniqueName, waitUntil } from '@noa/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseInfo, redisDriver, redisNodeState } from '../src/drivers/redis.js';
 import { createPool, type Pool } from '../src/index.js';
 import { poolContract } from './contract.js';
-import { freePort } from './ports.js';
 import { redisAt, startRedis } from './redis-server.js';
 
 const redis = await requireService('redis');

@@ -3,8 +3,7 @@
  * with SIGSTOP (connected but not answering) and killed, then restarted.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { isReachable, waitUntil } from '@noa/testkit';
+import { freePort, isReachable, waitUntil } from '@noa/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter, memoryStore, type RateLimitDecision, type RateLimiter } from '../src/index.js';
@@ -17,14 +16,6 @@ const hasRedisServer = await new Promise<boolean>((resolve) => {
   probe.once('error', () => resolve(false));
   probe.once('exit', (code) => resolve(code === 0));
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const TIMEOUT_MS = 200;
 /** How long any call may take before we call it a hang: the store timeout plus generous slack. */

@@ -3,6 +3,7 @@ export { type BenchFn, type Measurement, type MeasureOptions, measure, percentil
 export { type BenchResultsFile, writeBenchResults } from './bench/results.js';
 export { type BenchTable, formatDuration, formatNumber, renderMarkdown, renderText } from './bench/table.js';
 export { uniqueName } from './names.js';
+export { freePort, RedisServerProcess } from './processes.js';
 export {
   hostPort,
   isReachable,
