@@ -35,6 +35,8 @@ JS
 
 log "starting fauxqs (SQS) on 127.0.0.1:$port"
 mkdir -p /var/log/noa
-(cd "$prefix" && FAUXQS_PORT=$port nohup "$prefix/node_modules/node/bin/node" launch.mjs \
-  >/var/log/noa/fauxqs.log 2>&1 &)
+# Own session, and no inherited descriptors: a CI runner reading this script's output must not wait
+# for the emulator to exit.
+(cd "$prefix" && FAUXQS_PORT=$port exec setsid "$prefix/node_modules/node/bin/node" launch.mjs) \
+  >/var/log/noa/fauxqs.log 2>&1 </dev/null &
 wait_for_port 127.0.0.1 "$port" fauxqs 60
