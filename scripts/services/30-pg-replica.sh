@@ -30,10 +30,7 @@ if ! grep -Eq '^[[:space:]]*host[[:space:]]+replication[[:space:]]+all[[:space:]
 fi
 
 data_dir="/var/lib/postgresql/${version}/${name}"
-if [ ! -d "/etc/postgresql/${version}/${name}" ]; then
-  log "creating cluster ${version}/${name} on port ${port}"
-  pg_createcluster "$version" "$name" -p "$port" >/dev/null
-fi
+pg_cluster_create "$version" "$name" "$port"
 conf="/etc/postgresql/${version}/${name}/conf.d/90-noa-replica.conf"
 if [ ! -f "$conf" ]; then
   cat >"$conf" <<CONF

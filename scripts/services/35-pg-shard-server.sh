@@ -13,10 +13,7 @@ port=5434
 
 running() { pg_lsclusters -h | awk -v v="$version" -v n="$name" '$1 == v && $2 == n { print $4 }' | grep -q online; }
 
-if [ ! -d "/etc/postgresql/${version}/${name}" ]; then
-  log "creating cluster ${version}/${name} on port ${port}"
-  pg_createcluster "$version" "$name" -p "$port" >/dev/null
-fi
+pg_cluster_create "$version" "$name" "$port"
 
 conf="/etc/postgresql/${version}/${name}/conf.d/90-noa-shard.conf"
 if [ ! -f "$conf" ]; then

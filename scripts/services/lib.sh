@@ -29,3 +29,16 @@ apt_install() {
   log "installing ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# pg_cluster_create VERSION NAME PORT: creates a PostgreSQL cluster unless pg_lsclusters knows it.
+# Leftovers of a dropped cluster (pg_dropcluster keeps files it did not write, e.g. conf.d) are
+# removed first, so a half-dropped cluster is rebuilt instead of being mistaken for a live one.
+pg_cluster_create() {
+  local version=$1 name=$2 port=$3
+  if pg_lsclusters -h | awk -v v="$version" -v n="$name" '$1 == v && $2 == n { found = 1 } END { exit !found }'; then
+    return 0
+  fi
+  log "creating cluster ${version}/${name} on port ${port}"
+  rm -rf "/etc/postgresql/${version}/${name}" "/var/lib/postgresql/${version}/${name}"
+  pg_createcluster "$version" "$name" -p "$port" >/dev/null
+}
