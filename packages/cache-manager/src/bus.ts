@@ -17,6 +17,8 @@ export interface BusHandler {
  * cannot deliver keeps the message and sends it when it can, or asks every instance to resync.
  */
 export interface CacheBus {
+  /** The longest a publish may take; a cache call waits at most the largest of this and its tiers' timeouts. */
+  readonly timeoutMs?: number;
   start(namespace: string, instanceId: string, handler: BusHandler): Promise<void>;
   publish(message: BusMessage): Promise<void>;
   close(): Promise<void>;

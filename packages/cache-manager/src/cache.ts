@@ -136,6 +136,8 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
   readonly #abort = new AbortController();
   readonly #instanceId = randomBytes(8).toString('hex');
   readonly #busReady: Promise<void> | undefined;
+  /** The longest a call waits for remote tiers and the bus together; undefined when there are none. */
+  readonly #budgetMs: number | undefined;
   #closed = false;
   // Counters (the tier arrays are indexed like #tiers).
   #hits = 0;
@@ -203,6 +205,10 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
     this.#tierHits = tiers.map(() => 0);
     this.#tierMisses = tiers.map(() => 0);
     this.#tags = new TagVersions(tiers.find((tier) => tier.tagVersions)?.tagVersions);
+    const timeouts = [...this.#remote, ...(bus ? [bus] : [])]
+      .map((part) => part.timeoutMs)
+      .filter((ms): ms is number => ms !== undefined);
+    this.#budgetMs = timeouts.length > 0 ? Math.max(...timeouts) : undefined;
     if (lock === 'distributed') {
       this.#lock = tiers.find((tier) => tier.lock)?.lock;
       invariant(
@@ -239,13 +245,14 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
   async get<T = unknown>(key: string): Promise<T | undefined> {
     assertKey(key);
     this.#assertOpen();
-    if (!this.#firstIsLocal) return (await this.#find(key, 0, undefined)).entry?.value as T | undefined;
+    if (!this.#firstIsLocal)
+      return (await this.#find(key, 0, undefined, this.#deadline())).entry?.value as T | undefined;
     const local = this.#localEntry(key);
     if (local !== undefined && (local.freshUntil === 0 || local.freshUntil > this.#now())) {
       this.#recordHit(key, 0);
       return local.value as T;
     }
-    return (await this.#find(key, 1, local)).entry?.value as T | undefined;
+    return (await this.#find(key, 1, local, this.#deadline())).entry?.value as T | undefined;
   }
 
   /**
@@ -278,13 +285,14 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
     fromTier: number,
     firstEntry: StoredEntry | undefined,
   ): Promise<T> {
-    const found = await this.#find(key, fromTier, firstEntry);
+    const deadline = this.#deadline();
+    const found = await this.#find(key, fromTier, firstEntry, deadline);
     if (found.entry !== undefined) {
       if (options?.earlyRefresh !== undefined) this.#maybeRefreshEarly(key, found.entry, loader, options);
       return found.entry.value as T;
     }
     const stale = found.stale;
-    const load = this.#load(key, loader, options, stale);
+    const load = this.#load(key, loader, options, stale, deadline);
     const timeoutMs = options?.timeoutMs;
     try {
       return (await (timeoutMs === undefined ? load : withTimeout(load, timeoutMs))) as T;
@@ -326,7 +334,12 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
    * Looks through the tiers from `fromTier`; when 1, the caller already read the local first tier
    * and passes what it found (a stale entry, or nothing).
    */
-  async #find(key: string, fromTier: number, firstEntry: StoredEntry | undefined): Promise<Found> {
+  async #find(
+    key: string,
+    fromTier: number,
+    firstEntry: StoredEntry | undefined,
+    deadline: number | undefined,
+  ): Promise<Found> {
     const now = this.#now();
     let stale: StoredEntry | undefined;
     if (fromTier === 1) {
@@ -337,7 +350,7 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
     for (let index = fromTier; index < tiers.length; index++) {
       const tier = tiers[index]!;
       if (tier.kind === 'edge') continue;
-      const entry = await this.#readTier(tier, key);
+      const entry = await this.#readTier(tier, key, deadline);
       if (entry !== undefined && (entry.freshUntil === 0 || entry.freshUntil > now)) {
         this.#recordHit(key, index);
         this.#backfill(key, entry, index);
@@ -352,13 +365,15 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
   }
 
   /** One tier's entry when its tags are current; failures become an `error` event and a miss. */
-  async #readTier(tier: CacheTier, key: string): Promise<StoredEntry | undefined> {
+  async #readTier(tier: CacheTier, key: string, deadline?: number): Promise<StoredEntry | undefined> {
     try {
       const result = tier.get(key);
       const entry = isPromise(result) ? await result : result;
       if (entry === undefined) return undefined;
       const current =
-        tier.kind === 'local' ? this.#tags.isCurrentLocally(entry) : await this.#tags.isCurrentShared(entry);
+        tier.kind === 'local'
+          ? this.#tags.isCurrentLocally(entry)
+          : await this.#tags.isCurrentShared(entry, deadline);
       return current ? entry : undefined;
     } catch (error) {
       this.#reportError(error, 'get', key, tier.name);
@@ -407,8 +422,9 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
     loader: Loader<T>,
     options: GetOrSetOptions | undefined,
     stale: StoredEntry | undefined,
+    deadline?: number,
   ) {
-    return this.#flight.do(key, () => this.#track(this.#runLoader(key, loader, options, stale)));
+    return this.#flight.do(key, () => this.#track(this.#runLoader(key, loader, options, stale, deadline)));
   }
 
   async #runLoader<T>(
@@ -416,10 +432,11 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
     loader: Loader<T>,
     options: GetOrSetOptions | undefined,
     stale: StoredEntry | undefined,
+    deadline: number | undefined,
   ): Promise<T> {
     const tags = options?.tags;
     // Versions are read before loading: an invalidation during the load leaves the result stale.
-    const tagVersions = tags?.length ? await this.#tags.snapshot(tags) : undefined;
+    const tagVersions = tags?.length ? await this.#tags.snapshot(tags, deadline) : undefined;
     const loadAndStore = async (): Promise<T> => {
       this.#loads++;
       const started = this.#now();
@@ -465,7 +482,7 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
     const delta = entry.deltaMs;
     if (this.#now() - delta * beta * Math.log(Math.random()) < entry.freshUntil) return;
     this.#earlyRefreshes++;
-    this.#load(key, loader, options, entry).catch((error) =>
+    this.#load(key, loader, options, entry, this.#deadline()).catch((error) =>
       this.#reportError(error, 'refresh', key, undefined, true),
     );
   }
@@ -487,12 +504,15 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
       throw new NoaError('NOA_CACHE_INVALID_VALUE', `set("${key}", undefined): use delete(), or store null`);
     }
     if (options !== undefined) validateWriteOptions(options);
+    const deadline = this.#deadline();
     const tags = options?.tags;
-    const tagVersions = tags?.length ? await this.#tags.snapshot(tags) : undefined;
-    await this.#write(key, this.#entryOf(value, options, tagVersions, 0));
+    const tagVersions = tags?.length ? await this.#tags.snapshot(tags, deadline) : undefined;
+    // Memory is written before the first await; Redis and the bus get what is left of the budget.
+    const written = this.#write(key, this.#entryOf(value, options, tagVersions, 0));
     // The edge holds the previous response built from this key: an explicit write outdates it.
     for (const tier of this.#remote)
       if (tier.kind === 'edge') this.#settle(tier.delete([key]), 'set', key, tier.name);
+    await this.#waitAtMost(written, deadline);
   }
 
   #entryOf(
@@ -545,16 +565,25 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
   async delete(key: string): Promise<void> {
     assertKey(key);
     this.#assertOpen();
-    await this.#invalidate('delete', (tier) => tier.delete([key]), key);
+    const deadline = this.#deadline();
+    const done = this.#invalidate(
+      'delete',
+      (tier) => tier.delete([key]),
+      { type: 'delete', keys: [key] },
+      key,
+    );
     this.#deletes++;
-    if (this.#bus) await this.#bus.publish({ type: 'delete', keys: [key] });
     if (this.hasListeners('delete')) this.emit('delete', { key });
+    await this.#waitAtMost(done, deadline);
   }
 
   async clear(): Promise<void> {
     this.#assertOpen();
-    await this.#invalidate('clear', (tier) => tier.clear());
-    if (this.#bus) await this.#bus.publish({ type: 'clear' });
+    const deadline = this.#deadline();
+    await this.#waitAtMost(
+      this.#invalidate('clear', (tier) => tier.clear(), { type: 'clear' }),
+      deadline,
+    );
   }
 
   /** Every entry carrying one of `tags` becomes a miss, in O(1) per tag, on every instance and tier. */
@@ -566,8 +595,13 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
       'NOA_CACHE_INVALID_TAG',
     );
     if (tags.length === 0) return;
+    await this.#waitAtMost(this.#invalidateTags([...tags]), this.#deadline());
+  }
+
+  async #invalidateTags(tags: string[]): Promise<void> {
     let versions: number[];
     try {
+      // Local versions move at once (synchronously); the shared ones in Redis.
       versions = await this.#tags.bump(tags);
     } catch (error) {
       // Local copies are already invalid; the shared versions are bumped when the store is back.
@@ -575,12 +609,23 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
       versions = this.#tags.localSnapshot(tags);
       this.#replay.push(() => this.#tags.bump(tags).then(() => {}));
     }
-    await this.#invalidate('invalidateTags', (tier) => tier.invalidateTags?.(tags));
-    if (this.#bus) await this.#bus.publish({ type: 'tags', tags: [...tags], versions });
+    await this.#invalidate('invalidateTags', (tier) => tier.invalidateTags?.(tags), {
+      type: 'tags',
+      tags,
+      versions,
+    });
   }
 
-  /** Applies an invalidation to every tier; failed shared tiers get it replayed once they are back. */
-  async #invalidate(operation: string, apply: (tier: CacheTier) => void | Promise<void>, key?: string) {
+  /**
+   * Applies an invalidation to every tier (local ones synchronously, before the first await), then
+   * tells the other instances; failed shared tiers get it replayed once they are back.
+   */
+  async #invalidate(
+    operation: string,
+    apply: (tier: CacheTier) => void | Promise<void>,
+    message: BusMessage,
+    key?: string,
+  ): Promise<void> {
     await Promise.all(
       this.#tiers.map(async (tier) => {
         try {
@@ -591,6 +636,37 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
         }
       }),
     );
+    if (this.#bus) await this.#bus.publish(message);
+  }
+
+  /** When the call's Redis and bus work must be over (epoch ms), or undefined without remote parts. */
+  #deadline(): number | undefined {
+    return this.#budgetMs === undefined ? undefined : Date.now() + this.#budgetMs;
+  }
+
+  /**
+   * Waits for `work` until `deadline` at most: a call as a whole never waits longer than the budget,
+   * however many remote steps it takes. Unfinished work goes on in the background (close() waits
+   * for it; each step is bounded by its own timeout, and failures become `error` events).
+   */
+  #waitAtMost(work: Promise<void>, deadline: number | undefined): Promise<void> {
+    if (deadline === undefined) return work;
+    this.#track(work);
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, remaining);
+      work.then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   // --- bus ---------------------------------------------------------------------------------------

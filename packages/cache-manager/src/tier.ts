@@ -20,8 +20,11 @@ export interface StoredEntry<V = unknown> {
 
 /** Shared tag versions: tag invalidation is one increment per tag, entries are checked on read. */
 export interface TagVersionStore {
-  /** Current versions (0 for a tag never invalidated), in the order of `tags`. */
-  get(tags: readonly string[]): Promise<number[]>;
+  /**
+   * Current versions (0 for a tag never invalidated), in the order of `tags`. `deadline` (epoch ms)
+   * is when the cache call that needs them must have its answer.
+   */
+  get(tags: readonly string[], deadline?: number): Promise<number[]>;
   /** Increments each tag's version; returns the new versions. */
   bump(tags: readonly string[]): Promise<number[]>;
 }
@@ -60,6 +63,8 @@ export interface CacheTier {
    * `shared`: one copy for every instance (Redis). `edge`: write-only, invalidated by purges (CDN).
    */
   readonly kind: 'local' | 'shared' | 'edge';
+  /** Remote tiers: the longest one of their calls may take. A cache call waits at most the largest of these. */
+  readonly timeoutMs?: number;
   attach(context: TierContext): void;
   get(key: string): StoredEntry | undefined | Promise<StoredEntry | undefined>;
   set(key: string, entry: StoredEntry): void | Promise<void>;

@@ -83,6 +83,7 @@ export function redisBus(options: RedisBusOptions): CacheBus {
   };
 
   return {
+    timeoutMs,
     async start(namespace: string, id: string, handler: BusHandler) {
       channel = `${channelPrefix}${namespace}`;
       instanceId = id;

@@ -22,17 +22,17 @@ export class TagVersions {
   }
 
   /** Against the shared store: used for entries read from a shared tier (other instances write there). */
-  async isCurrentShared(entry: StoredEntry): Promise<boolean> {
+  async isCurrentShared(entry: StoredEntry, deadline?: number): Promise<boolean> {
     if (entry.tags === undefined || entry.tags.length === 0) return true;
-    if (this.shared) this.learn(entry.tags, await this.shared.get(entry.tags));
+    if (this.shared) this.learn(entry.tags, await this.shared.get(entry.tags, deadline));
     return this.isCurrentLocally(entry);
   }
 
   /** Versions to store with a new entry. Falls back to local knowledge when the store is down. */
-  async snapshot(tags: readonly string[]): Promise<number[]> {
+  async snapshot(tags: readonly string[], deadline?: number): Promise<number[]> {
     if (this.shared) {
       try {
-        this.learn(tags, await this.shared.get(tags));
+        this.learn(tags, await this.shared.get(tags, deadline));
       } catch {
         // Local versions are never ahead of the store, so the entry errs towards being invalidated.
       }

@@ -10,6 +10,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { claimTier } from '../internal/claim-tier.js';
 import { decodeEntry, encodeEntry } from '../internal/envelope.js';
 import { Guard } from '../internal/guard.js';
+import { ReadBatcher } from '../internal/read-batcher.js';
 import type { CacheTier, DistributedLock, StoredEntry, TagVersionStore, TierContext } from '../tier.js';
 
 export type RedisClient = Redis | Cluster;
@@ -78,6 +79,18 @@ export function redisTier(options: RedisTierOptions): RedisTier {
   const entryKey = (key: string) => `${base}k:${key}`;
   const lockKey = (key: string) => `${base}l:${key}`;
   const tagsKey = () => `${base}t`;
+  const decode = (bytes: Buffer | null) => (bytes === null ? undefined : decodeEntry(bytes, serializer));
+  // Reads of one tick go out as one MGET (a Cluster refuses MGET across slots: one GET each there;
+  // enable ioredis' autopipelining to batch those on the wire).
+  const reads = isCluster(client)
+    ? undefined
+    : new ReadBatcher<Buffer | null, StoredEntry | undefined>(
+        (keys) =>
+          guard.run(keys.length === 1 ? 'GET' : 'MGET', () =>
+            keys.length === 1 ? client.getBuffer(keys[0]!).then((bytes) => [bytes]) : client.mgetBuffer(keys),
+          ),
+        decode,
+      );
   const ready = () => {
     invariant(
       context,
@@ -102,9 +115,14 @@ export function redisTier(options: RedisTierOptions): RedisTier {
   };
 
   const tagVersions: TagVersionStore = {
-    async get(tags) {
+    async get(tags, deadline) {
       ready();
-      const values = await guard.run('HMGET tag versions', () => client.hmget(tagsKey(), ...tags));
+      const values = await guard.run(
+        'HMGET tag versions',
+        () => client.hmget(tagsKey(), ...tags),
+        timeoutMs,
+        deadline,
+      );
       return values.map((value) => (value === null ? 0 : Number(value)));
     },
     async bump(tags) {
@@ -138,6 +156,7 @@ export function redisTier(options: RedisTierOptions): RedisTier {
   return {
     name,
     kind: 'shared',
+    timeoutMs,
     tagVersions,
     lock,
     attach(ctx) {
@@ -166,10 +185,10 @@ export function redisTier(options: RedisTierOptions): RedisTier {
         ctx.logger.info({ tier: name }, 'cache tier reachable again: circuit closed');
       });
     },
-    async get(key) {
+    get(key) {
       ready();
-      const bytes = await guard.run('GET', () => client.getBuffer(entryKey(key)));
-      return bytes === null ? undefined : decodeEntry(bytes, serializer);
+      if (reads !== undefined) return reads.load(entryKey(key));
+      return guard.run('GET', () => client.getBuffer(entryKey(key))).then(decode);
     },
     async set(key, entry: StoredEntry) {
       ready();
