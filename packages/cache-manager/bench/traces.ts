@@ -141,3 +141,27 @@ export function replay(
   }
   return hits;
 }
+
+/**
+ * A recency-heavy trace (a news feed, a session store): each request re-reads a key used recently,
+ * at a stack distance drawn from a geometric distribution with mean `meanDistance`, or with
+ * probability `fresh` a key never seen before. LRU is near-ideal here; frequency counts lag.
+ */
+export function recencyTrace(length: number, seed: number, meanDistance: number, fresh: number): string[] {
+  const random = seededRandom(seed);
+  const out: string[] = new Array(length);
+  const recent: number[] = []; // most recent last; bounded so the walk stays O(distance)
+  let next = 0;
+  for (let i = 0; i < length; i++) {
+    let id: number;
+    if (recent.length === 0 || random() < fresh) id = next++;
+    else {
+      const distance = Math.min(recent.length - 1, Math.floor(-Math.log(1 - random()) * meanDistance));
+      id = recent.splice(recent.length - 1 - distance, 1)[0]!;
+    }
+    recent.push(id);
+    if (recent.length > 8 * meanDistance) recent.shift();
+    out[i] = `r${id}`;
+  }
+  return out;
+}

@@ -1,63 +1,85 @@
-const ROWS = 4;
 const MAX_COUNT = 15;
 
 /**
- * A count-min sketch of 4-bit-style counters (saturating at 15, as in TinyLFU) estimating how often
- * each key was seen recently. Aging: after `sampleSize` increments every counter is halved, so old
- * popularity fades. Conservative update (only the smallest counters grow) keeps estimates tight.
+ * TinyLFU's popularity estimate, laid out as Caffeine's FrequencySketch: a count-min sketch of 16
+ * counters per expected entry (saturating at 15, as 4-bit counters do), depth 4. A key's four
+ * counters sit in one 64-counter block, one per 16-counter quarter, so a lookup touches a single
+ * cache line. Every increment raises all four counters (as Caffeine does; conservative update
+ * measured worse at low skew). Aging: after 10 × `expectedEntries` increments every counter is
+ * halved, so old popularity fades.
  */
 export class FrequencySketch {
   readonly #table: Uint8Array;
-  readonly #mask: number;
-  readonly #sampleSize: number;
+  /** The same bytes, four counters at a time, for aging. */
+  readonly #words: Uint32Array;
+  readonly #blockMask: number;
+  readonly sampleSize: number;
   #additions = 0;
 
   constructor(expectedEntries: number) {
-    let width = 64;
-    while (width < expectedEntries * 4) width *= 2;
-    this.#table = new Uint8Array(width * ROWS);
-    this.#mask = width - 1;
-    this.#sampleSize = 10 * Math.max(expectedEntries, 16);
+    let blocks = 1;
+    while (blocks * 4 < expectedEntries) blocks *= 2;
+    this.#table = new Uint8Array(blocks * 64);
+    this.#words = new Uint32Array(this.#table.buffer);
+    this.#blockMask = blocks - 1;
+    this.sampleSize = 10 * Math.max(expectedEntries, 16);
   }
 
   frequency(hash: number): number {
-    // Double hashing (Kirsch & Mitzenmacher): row i uses h1 + i·h2, one multiply for all four rows.
     const table = this.#table;
-    const mask = this.#mask;
-    const width = mask + 1;
-    const h2 = second(hash);
-    let min = table[hash & mask]!;
-    for (let row = 1; row < ROWS; row++) {
-      const count = table[row * width + ((hash + row * h2) & mask)]!;
-      if (count < min) min = count;
-    }
-    return min;
+    const block = (hash & this.#blockMask) << 6;
+    const h = counterHash(hash);
+    const a = table[block + (h & 15)]!;
+    const b = table[block + 16 + ((h >>> 8) & 15)]!;
+    const c = table[block + 32 + ((h >>> 16) & 15)]!;
+    const d = table[block + 48 + ((h >>> 24) & 15)]!;
+    return Math.min(a, b, c, d);
   }
 
-  increment(hash: number): void {
+  /** Returns true when this increment aged the sketch (a new sample period starts). */
+  increment(hash: number): boolean {
     const table = this.#table;
-    const mask = this.#mask;
-    const width = mask + 1;
-    const h2 = second(hash);
-    const i0 = hash & mask;
-    const i1 = width + ((hash + h2) & mask);
-    const i2 = 2 * width + ((hash + 2 * h2) & mask);
-    const i3 = 3 * width + ((hash + 3 * h2) & mask);
-    const min = Math.min(table[i0]!, table[i1]!, table[i2]!, table[i3]!);
-    if (min === MAX_COUNT) return;
-    // Conservative update: only the counters at the minimum grow.
-    if (table[i0] === min) table[i0]++;
-    if (table[i1] === min) table[i1]++;
-    if (table[i2] === min) table[i2]++;
-    if (table[i3] === min) table[i3]++;
-    if (++this.#additions >= this.#sampleSize) this.#age();
+    const block = (hash & this.#blockMask) << 6;
+    const h = counterHash(hash);
+    const i0 = block + (h & 15);
+    const i1 = block + 16 + ((h >>> 8) & 15);
+    const i2 = block + 32 + ((h >>> 16) & 15);
+    const i3 = block + 48 + ((h >>> 24) & 15);
+    let added = false;
+    if (table[i0]! < MAX_COUNT) {
+      table[i0]!++;
+      added = true;
+    }
+    if (table[i1]! < MAX_COUNT) {
+      table[i1]!++;
+      added = true;
+    }
+    if (table[i2]! < MAX_COUNT) {
+      table[i2]!++;
+      added = true;
+    }
+    if (table[i3]! < MAX_COUNT) {
+      table[i3]!++;
+      added = true;
+    }
+    if (added && ++this.#additions >= this.sampleSize) {
+      this.#age();
+      return true;
+    }
+    return false;
   }
 
   /** Halves every counter: amortised O(1) because it happens once per `sampleSize` increments. */
   #age(): void {
-    const table = this.#table;
-    for (let i = 0; i < table.length; i++) table[i] = table[i]! >> 1;
-    this.#additions = this.#additions >>> 1;
+    const words = this.#words;
+    let odd = 0;
+    for (let i = 0; i < words.length; i++) {
+      const word = words[i]!;
+      odd += popcount(word & 0x01010101);
+      words[i] = (word >>> 1) & 0x7f7f7f7f;
+    }
+    // As Caffeine: the halving's truncation removed odd/4 whole additions (four counters each).
+    this.#additions = (this.#additions - (odd >>> 2)) >>> 1;
   }
 
   clear(): void {
@@ -66,7 +88,17 @@ export class FrequencySketch {
   }
 }
 
-/** The second hash: the key hash's high bits, remixed, so it is independent of the row-0 index (low bits). */
-function second(hash: number): number {
-  return Math.imul((hash >>> 15) | (hash << 17), 0x85ebca6b) | 1;
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+/**
+ * Counter positions within the block: Caffeine's rehash of the key hash rotated by 16 bits, so they
+ * come from other bits than the block index (the low bits).
+ */
+function counterHash(hash: number): number {
+  const h = Math.imul((hash >>> 16) | (hash << 16), 0x31848bab);
+  return h ^ (h >>> 14);
 }

@@ -1,26 +1,26 @@
 import { FrequencySketch } from '../internal/frequency-sketch.js';
 import { hashKey } from '../internal/hash.js';
+import { HillClimber } from '../internal/hill-climber.js';
 import { type CacheNode, NodeList } from '../internal/list.js';
 import type { EvictionPolicy } from './policy.js';
 
 const WINDOW = 0;
 const PROBATION = 1;
 const PROTECTED = 2;
-// Caffeine's constants: hash-flooding guard, hill-climber step (6.25 % of capacity), its decay,
-// the hit-rate change that restarts the step, and the most entries moved per adjustment.
+// Caffeine's constants: a candidate this warm is admitted against a hotter victim 1 time in 128
+// (a flood of hash collisions cannot pin the victim), and at most 1 000 entries move per adjustment.
 const ADMIT_HASHDOS_THRESHOLD = 6;
-const STEP_PERCENT = 0.0625;
-const STEP_DECAY = 0.98;
-const RESTART_THRESHOLD = 0.05;
 const TRANSFER_LIMIT = 1000;
 
 /**
  * W-TinyLFU (Einziger, Friedman & Manes, 2017) with Caffeine's adaptive window. New entries land
  * in a small LRU window; when the window overflows, its oldest entry competes with the main area's
  * LRU victim and only the one the frequency sketch says is more popular stays. The main area is a
- * segmented LRU (probation → protected on a second hit). A hill climber samples the hit rate every
- * `10 × maxEntries` requests and moves capacity between window and main in the direction that
- * raised it, so recency-heavy workloads get a big window and frequency-heavy ones a small one.
+ * segmented LRU (probation → protected on a second hit, 80 % of main). The window starts at 1 %; a
+ * hill climber compares the hit rate of successive sketch aging periods (10 × `maxEntries`
+ * increments) and moves capacity between window and main in the direction that raised it, so
+ * recency-heavy workloads get a big window and frequency-heavy ones a small one.
+ * Parameters and structure follow Caffeine; see HillClimber for the one deliberate difference.
  */
 export class AdaptivePolicy<V> implements EvictionPolicy<V> {
   readonly #sketch: FrequencySketch;
@@ -29,20 +29,14 @@ export class AdaptivePolicy<V> implements EvictionPolicy<V> {
   readonly #protected = new NodeList<V>();
   #windowMax: number;
   #protectedMax: number;
-  // Hill climber state.
-  readonly #sampleSize: number;
-  #hits = 0;
-  #misses = 0;
-  #previousHitRate = 0;
-  #stepSize: number;
+  readonly #climber: HillClimber;
   #random = 0x2545f491;
 
   constructor(private readonly maxEntries: number) {
     this.#sketch = new FrequencySketch(maxEntries);
     this.#windowMax = Math.min(maxEntries, Math.max(1, Math.round(maxEntries * 0.01)));
     this.#protectedMax = Math.floor((maxEntries - this.#windowMax) * 0.8);
-    this.#sampleSize = 10 * maxEntries;
-    this.#stepSize = STEP_PERCENT * maxEntries;
+    this.#climber = new HillClimber(maxEntries);
   }
 
   /** Current window capacity (for tests and the benchmark's notes). */
@@ -52,7 +46,7 @@ export class AdaptivePolicy<V> implements EvictionPolicy<V> {
 
   add(node: CacheNode<V>): CacheNode<V> | undefined {
     node.hash = hashKey(node.key);
-    this.#sketch.increment(node.hash);
+    if (this.#sketch.increment(node.hash)) this.#climb();
     node.segment = WINDOW;
     this.#window.push(node);
     let candidate: CacheNode<V> | undefined;
@@ -90,11 +84,11 @@ export class AdaptivePolicy<V> implements EvictionPolicy<V> {
 
   hit(node: CacheNode<V>): void {
     this.#touch(node);
-    if (++this.#hits + this.#misses >= this.#sampleSize) this.#climb();
+    this.#climber.recordHit();
   }
 
   miss(): void {
-    if (this.#hits + ++this.#misses >= this.#sampleSize) this.#climb();
+    this.#climber.recordMiss();
   }
 
   update(node: CacheNode<V>): void {
@@ -102,7 +96,7 @@ export class AdaptivePolicy<V> implements EvictionPolicy<V> {
   }
 
   #touch(node: CacheNode<V>): void {
-    this.#sketch.increment(node.hash);
+    if (this.#sketch.increment(node.hash)) this.#climb();
     if (node.segment === WINDOW) this.#window.moveToTail(node);
     else if (node.segment === PROTECTED) this.#protected.moveToTail(node);
     else {
@@ -134,21 +128,10 @@ export class AdaptivePolicy<V> implements EvictionPolicy<V> {
     this.#sketch.clear();
   }
 
-  /** Caffeine's simple hill climber: keep stepping while the hit rate improves, reverse when it drops. */
   #climb(): void {
-    const requests = this.#hits + this.#misses;
-    const hitRate = this.#hits / requests;
-    const change = hitRate - this.#previousHitRate;
-    const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
-    this.#stepSize =
-      Math.abs(change) >= RESTART_THRESHOLD
-        ? STEP_PERCENT * this.maxEntries * (amount >= 0 ? 1 : -1)
-        : STEP_DECAY * amount;
-    this.#previousHitRate = hitRate;
-    this.#hits = this.#misses = 0;
-    const adjustment = Math.trunc(amount);
-    if (adjustment > 0) this.#growWindow(adjustment);
-    else if (adjustment < 0) this.#shrinkWindow(-adjustment);
+    const delta = this.#climber.adjust();
+    if (delta > 0) this.#growWindow(delta);
+    else if (delta < 0) this.#shrinkWindow(-delta);
   }
 
   #growWindow(amount: number): void {
