@@ -20,7 +20,7 @@ import protobuf from 'protobufjs';
 import { type Balancer, type BalancerName, createBalancer } from './balancer.js';
 import type { ServiceInstance } from './instance.js';
 import { resolveClientBasics } from './internal/client-options.js';
-import { InstancePicker } from './internal/instance-picker.js';
+import { InstancePicker, type OutcomeReport } from './internal/instance-picker.js';
 import { childTraceparent, requestIdFrom } from './internal/trace-context.js';
 import type { OutlierDetectionOptions } from './outlier-detector.js';
 import type { ServiceRegistry } from './registry.js';
@@ -252,16 +252,24 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
       for (let attempt = 1; ; attempt++) {
         const instance = picker.choose(tried);
         tried.add(instance.id);
+        const gate = picker.gate(instance);
+        let report: OutcomeReport | undefined;
+        let started: number | undefined;
         try {
-          const value = await picker.run(instance, () =>
-            unary(instance, method, bytes, metadata, deadlineMs),
-          );
-          picker.success(instance);
+          if (gate) report = await picker.admit(gate);
+          started = picker.start(instance);
+          const value = await unary(instance, method, bytes, metadata, deadlineMs);
+          picker.end(instance, started);
+          picker.success(instance, report);
           return value as Res;
         } catch (error) {
+          if (started !== undefined) picker.end(instance, started);
           const code = (error as ServiceError).code;
           const rejected = isNoaError(error, 'NOA_CIRCUIT_OPEN');
-          if (!rejected && FAILURE_CODES.has(code)) picker.failure(instance);
+          // Application errors (NOT_FOUND...) are answers: proof the instance works.
+          if (!rejected)
+            if (FAILURE_CODES.has(code)) picker.failure(instance, error, report);
+            else picker.success(instance, report);
           const notProcessed =
             rejected ||
             (code === status.UNAVAILABLE &&

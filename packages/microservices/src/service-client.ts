@@ -15,7 +15,7 @@ import { Pool } from 'undici';
 import { type Balancer, type BalancerName, type BalancerOptions, createBalancer } from './balancer.js';
 import type { ServiceInstance } from './instance.js';
 import { resolveClientBasics } from './internal/client-options.js';
-import { InstancePicker } from './internal/instance-picker.js';
+import { InstancePicker, type OutcomeReport } from './internal/instance-picker.js';
 import { childTraceparent, requestIdFrom } from './internal/trace-context.js';
 import type { OutlierDetectionOptions } from './outlier-detector.js';
 import type { Discovery, ServiceRegistry } from './registry.js';
@@ -139,14 +139,22 @@ interface Prepared {
   idempotent: boolean;
 }
 
-/** Thrown inside the breaker so 5xx answers count as failures; carries the response out. */
+/** What one attempt produced, before it becomes a response. */
+interface Exchange {
+  status: number;
+  headers: Record<string, HeaderValue>;
+  body: Buffer | Readable;
+}
+
+/** Thrown for 5xx answers so they count as failures (breaker, ejection, retries); carries the response out. */
 class StatusFailure extends Error {
-  constructor(
-    readonly response: { status: number; headers: Record<string, HeaderValue>; body: Buffer | Readable },
-  ) {
+  constructor(readonly response: Exchange) {
     super(`upstream answered ${response.status}`);
   }
 }
+
+const invalidRequest = (message: string) =>
+  new NoaError('NOA_SERVICE_INVALID_REQUEST', `request: ${message}`);
 
 const abortedError = (service: string, reason: unknown) =>
   new NoaError('NOA_ABORTED', `request to ${service} was aborted`, { cause: reason });
@@ -225,7 +233,8 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
   readonly #connections: number;
   readonly #keepAliveTimeoutMs: number;
   readonly #maxResponseBytes: number;
-  readonly #headers: Record<string, string>;
+  /** Undefined without default headers (the common case skips a copy). */
+  readonly #headers: Record<string, string> | undefined;
   #closed = false;
 
   constructor(options: ServiceClientOptions) {
@@ -257,7 +266,7 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     this.#connections = connections;
     this.#keepAliveTimeoutMs = keepAliveTimeoutMs;
     this.#maxResponseBytes = maxResponseBytes;
-    this.#headers = headers;
+    this.#headers = Object.keys(headers).length ? { ...headers } : undefined;
     this.#discovery = options.registry.discover(options.service);
     this.#picker = new InstancePicker({
       service: options.service,
@@ -301,6 +310,8 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
         connections: this.#connections,
         keepAliveTimeout: this.#keepAliveTimeoutMs,
         pipelining: 1,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
       });
       this.#pools.set(instance.id, pool);
     }
@@ -308,17 +319,18 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
   }
 
   #prepare(request: ServiceRequest): Prepared {
-    // Plain ifs, not invariant(): its message would be built on every call of this hot path.
-    const bad = (message: string) => new NoaError('NOA_SERVICE_INVALID_REQUEST', `request: ${message}`);
+    // Plain ifs, not invariant() or a local helper: no message or closure is built on this hot path.
     if (this.#closed) throw new NoaError('NOA_SERVICE_CLOSED', `the client for "${this.service}" is closed`);
     if (!request || typeof request.path !== 'string' || request.path.charCodeAt(0) !== 47)
-      throw bad('path must start with "/"');
-    if (UNSAFE_PATH.test(request.path)) throw bad('path must not contain whitespace or NUL; encode it');
+      throw invalidRequest('path must start with "/"');
+    if (UNSAFE_PATH.test(request.path))
+      throw invalidRequest('path must not contain whitespace or NUL; encode it');
     const method = request.method === undefined ? 'GET' : request.method.toUpperCase();
     if (method !== 'GET' && !TOKEN.test(method))
-      throw bad(`invalid method ${JSON.stringify(request.method)}`);
+      throw invalidRequest(`invalid method ${JSON.stringify(request.method)}`);
     const timeoutMs = request.timeoutMs ?? this.#timeoutMs;
-    if (!(timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY)) throw bad('timeoutMs must be > 0');
+    if (!(timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY))
+      throw invalidRequest('timeoutMs must be > 0');
     let path = request.path;
     if (request.query) {
       const params = new URLSearchParams();
@@ -327,15 +339,24 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
       const qs = params.toString();
       if (qs) path += (path.includes('?') ? '&' : '?') + qs;
     }
-    const headers: Record<string, HeaderValue> = { ...this.#headers, ...request.headers };
+    // A copy (never the caller's object), and in the common case one literal with a fixed shape.
+    const defaults = this.#headers;
+    const given = defaults ? { ...defaults, ...request.headers } : request.headers;
+    const requestId = request.requestId ?? requestIdFrom(given?.['x-request-id']);
+    const incoming = request.traceparent ?? given?.traceparent;
+    const traceparent = childTraceparent(Array.isArray(incoming) ? incoming[0] : incoming);
+    let headers: Record<string, HeaderValue>;
+    if (given === undefined) headers = { 'x-request-id': requestId, traceparent };
+    else {
+      headers = defaults ? given : { ...given };
+      headers['x-request-id'] = requestId;
+      headers.traceparent = traceparent;
+    }
     let body = request.body;
     if (request.json !== undefined) {
       body = JSON.stringify(request.json);
       headers['content-type'] ??= 'application/json';
     }
-    headers['x-request-id'] = request.requestId ?? requestIdFrom(headers['x-request-id']);
-    const incoming = request.traceparent ?? headers.traceparent;
-    headers.traceparent = childTraceparent(Array.isArray(incoming) ? incoming[0] : incoming);
     const streamBody = body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array);
     return {
       method,
@@ -359,61 +380,82 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
 
   async #send(request: ServiceRequest, streaming: boolean): Promise<ServiceResponse | ServiceStreamResponse> {
     const req = this.#prepare(request);
-    invariant(
-      streaming || !req.streamBody,
-      'request: a stream body needs stream(); request() bodies must be strings or bytes',
-      'NOA_SERVICE_INVALID_REQUEST',
-    );
+    if (!streaming && req.streamBody)
+      throw invalidRequest('a stream body needs stream(); request() bodies must be strings or bytes');
     if (req.signal?.aborted) throw abortedError(this.service, req.signal.reason);
-    if (!this.#picker.synced) await this.#ready(req.timeoutMs, req.signal);
+    const picker = this.#picker;
+    if (!picker.synced) await this.#ready(req.timeoutMs, req.signal);
     let tried: Set<string> | undefined; // allocated on the first retry only
+    // One async function per request, as with undici alone: the attempt is inlined here rather than
+    // wrapped in the breaker's execute() (see InstancePicker.gate) and a helper per phase.
     for (let attempt = 1; ; attempt++) {
-      const instance = this.#picker.choose(tried);
-      const breaker = this.#picker.breaker(instance);
-      const end = this.#picker.start(instance);
+      const instance = picker.choose(tried);
+      const gate = picker.gate(instance);
+      let report: OutcomeReport | undefined;
+      let started: number | undefined;
+      let status = 0;
+      let headers: Record<string, HeaderValue> | undefined;
+      let body: Buffer | Readable;
       try {
-        const result = breaker
-          ? await breaker.execute(() => this.#attempt(instance, req, streaming))
-          : await this.#attempt(instance, req, streaming);
-        this.#picker.success(instance);
-        if (!streaming) {
-          end();
-          return new Response(result.status, result.headers, result.body as Buffer, instance, attempt);
+        if (gate) report = await picker.admit(gate);
+        started = picker.start(instance);
+        const response = await this.#pool(instance).request({
+          method: req.method as 'GET',
+          path: req.path,
+          headers: req.headers as Record<string, string>,
+          body: req.body as string,
+          signal: req.signal,
+          // The pool's defaults are the client's timeoutMs: only an override is passed.
+          headersTimeout: req.timeoutMs === this.#timeoutMs ? undefined : req.timeoutMs,
+          bodyTimeout: req.timeoutMs === this.#timeoutMs ? undefined : req.timeoutMs,
+        });
+        status = response.statusCode;
+        headers = response.headers as Record<string, HeaderValue>;
+        if (streaming) body = response.body;
+        else {
+          const length = Number(headers['content-length']);
+          // A known, acceptable length goes straight to undici's collector (the hot path).
+          body =
+            length <= this.#maxResponseBytes
+              ? Buffer.from(await response.body.arrayBuffer())
+              : await readBody(
+                  response.body,
+                  headers['content-length'],
+                  this.#maxResponseBytes,
+                  this.service,
+                );
         }
-        const body = result.body as Readable;
-        if (body.destroyed) end();
-        else body.once('close', end);
-        return { ...result, body, instance, attempts: attempt };
-      } catch (error) {
-        end();
+        if (status >= 500) throw new StatusFailure({ status, headers, body });
+      } catch (caught) {
+        if (started !== undefined) picker.end(instance, started);
         (tried ??= new Set()).add(instance.id);
-        if (req.signal?.aborted) throw abortedError(this.service, req.signal.reason);
+        const error = req.signal?.aborted
+          ? abortedError(this.service, req.signal.reason)
+          : TIMEOUTS.has(errorCode(caught) ?? '')
+            ? new NoaError(
+                'NOA_SERVICE_TIMEOUT',
+                status
+                  ? `${this.service} stalled sending its body for ${req.timeoutMs} ms`
+                  : `${this.service} did not answer within ${req.timeoutMs} ms`,
+                { cause: caught },
+              )
+            : caught;
         const rejected = isNoaError(error, 'NOA_CIRCUIT_OPEN');
-        const status = error instanceof StatusFailure ? error.response.status : undefined;
-        if (!rejected) this.#picker.failure(instance);
+        if (!rejected) picker.failure(instance, error, report);
+        if (isNoaError(error, 'NOA_ABORTED')) throw error;
+        const failedStatus = error instanceof StatusFailure ? error.response.status : undefined;
         const retryable =
           attempt < this.#attempts &&
           (!req.streamBody || !(req.body as Readable).readableDidRead) &&
           (rejected ||
             NOT_SENT.has(errorCode(error) ?? '') ||
             (req.idempotent &&
-              (status === undefined
+              (failedStatus === undefined
                 ? !(error instanceof NoaError) || isNoaError(error, 'NOA_SERVICE_TIMEOUT')
-                : this.#retryStatuses.has(status))));
+                : this.#retryStatuses.has(failedStatus))));
         if (!retryable) {
-          if (error instanceof StatusFailure) {
-            const r = error.response;
-            if (streaming)
-              return {
-                status: r.status,
-                headers: r.headers,
-                body: r.body as Readable,
-                instance,
-                attempts: attempt,
-              };
-            return new Response(r.status, r.headers, r.body as Buffer, instance, attempt);
-          }
-          throw this.#finalError(error, instance, attempt);
+          if (!(error instanceof StatusFailure)) throw this.#finalError(error, instance, attempt);
+          return this.#respond(error.response, instance, attempt, streaming);
         }
         // A destroyed undici body emits an abort error: listen so it cannot go unhandled.
         if (error instanceof StatusFailure && streaming)
@@ -422,8 +464,35 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
         const delayMs = backoffDelay(this.#backoff, attempt);
         if (delayMs > 0) await sleep(delayMs, req.signal).catch(() => {});
         if (req.signal?.aborted) throw abortedError(this.service, req.signal.reason);
+        continue;
       }
+      picker.success(instance, report);
+      if (!streaming) {
+        picker.end(instance, started);
+        return new Response(status, headers, body as Buffer, instance, attempt);
+      }
+      const stream = body as Readable;
+      if (stream.destroyed) picker.end(instance, started);
+      else stream.once('close', () => picker.end(instance, started));
+      return { status, headers, body: stream, instance, attempts: attempt };
     }
+  }
+
+  #respond(
+    result: Exchange,
+    instance: ServiceInstance,
+    attempts: number,
+    streaming: boolean,
+  ): ServiceResponse | ServiceStreamResponse {
+    if (!streaming)
+      return new Response(result.status, result.headers, result.body as Buffer, instance, attempts);
+    return {
+      status: result.status,
+      headers: result.headers,
+      body: result.body as Readable,
+      instance,
+      attempts,
+    };
   }
 
   async #ready(timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -439,9 +508,19 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
   }
 
   #finalError(error: unknown, instance: ServiceInstance, attempts: number): unknown {
+    const where = `${this.service} (${instance.address}:${instance.port}) after ${attempts} attempt(s)`;
+    // A half-open breaker that admits no more trials: the same code as "every circuit is open".
+    if (isNoaError(error, 'NOA_CIRCUIT_OPEN'))
+      return Object.assign(
+        new NoaError(
+          'NOA_SERVICE_CIRCUIT_OPEN',
+          `${where}: the circuit is half-open and its trial requests are in flight; retry later`,
+          { cause: error },
+        ),
+        { retryAfterMs: (error as { retryAfterMs?: number }).retryAfterMs },
+      );
     if (isNoaError(error)) return error;
     const code = errorCode(error);
-    const where = `${this.service} (${instance.address}:${instance.port}) after ${attempts} attempt(s)`;
     if (TIMEOUTS.has(code ?? ''))
       return new NoaError(
         'NOA_SERVICE_TIMEOUT',
@@ -455,63 +534,6 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
         cause: error,
       },
     );
-  }
-
-  async #attempt(
-    instance: ServiceInstance,
-    req: Prepared,
-    streaming: boolean,
-  ): Promise<{ status: number; headers: Record<string, HeaderValue>; body: Buffer | Readable }> {
-    let response: Awaited<ReturnType<Pool['request']>>;
-    try {
-      response = await this.#pool(instance).request({
-        method: req.method as 'GET',
-        path: req.path,
-        headers: req.headers as Record<string, string>,
-        body: req.body as string,
-        signal: req.signal,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-      });
-    } catch (error) {
-      if (TIMEOUTS.has(errorCode(error) ?? ''))
-        throw new NoaError(
-          'NOA_SERVICE_TIMEOUT',
-          `${this.service} did not answer within ${req.timeoutMs} ms`,
-          { cause: error },
-        );
-      throw error;
-    }
-    const headers = response.headers as Record<string, HeaderValue>;
-    if (streaming) {
-      if (response.statusCode >= 500)
-        throw new StatusFailure({ status: response.statusCode, headers, body: response.body });
-      return { status: response.statusCode, headers, body: response.body as Readable };
-    }
-    let body: Buffer;
-    try {
-      const length = Number(response.headers['content-length']);
-      // Known, acceptable length: undici's collector directly (no extra async layer on the hot path).
-      body =
-        length <= this.#maxResponseBytes
-          ? Buffer.from(await response.body.arrayBuffer())
-          : await readBody(
-              response.body,
-              response.headers['content-length'],
-              this.#maxResponseBytes,
-              this.service,
-            );
-    } catch (error) {
-      if (TIMEOUTS.has(errorCode(error) ?? ''))
-        throw new NoaError(
-          'NOA_SERVICE_TIMEOUT',
-          `${this.service} stalled sending its body for ${req.timeoutMs} ms`,
-          { cause: error },
-        );
-      throw error;
-    }
-    if (response.statusCode >= 500) throw new StatusFailure({ status: response.statusCode, headers, body });
-    return { status: response.statusCode, headers, body };
   }
 
   async close(): Promise<void> {

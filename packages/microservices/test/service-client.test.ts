@@ -165,6 +165,58 @@ describe('service client (real HTTP upstreams on loopback)', () => {
     expect(healthy.hits).toBe(1);
   });
 
+  it('a success resets the failure count; half-open admits one trial at a time and a good one closes it', async () => {
+    setup();
+    const name = uniqueName('half-open');
+    let failing = true;
+    let hold: (() => void) | undefined;
+    await upstream(name, (_req, res) => {
+      const answer = () => {
+        res.writeHead(failing ? 500 : 200);
+        res.end();
+      };
+      if (hold === undefined) answer();
+      else {
+        const previous = hold;
+        hold = () => {
+          previous();
+          answer();
+        };
+      }
+    });
+    const users = client({
+      service: name,
+      retry: false,
+      outlierDetection: false,
+      circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 100 },
+    });
+    let opened = 0;
+    users.on('circuit-open', () => opened++);
+    const status = async () => (await users.request({ path: '/' })).status;
+    expect(await status()).toBe(500);
+    failing = false;
+    expect(await status()).toBe(200);
+    failing = true;
+    expect(await status()).toBe(500); // one failure since the last success: still closed
+    expect(opened).toBe(0);
+    expect(await status()).toBe(500);
+    expect(opened).toBe(1);
+    await expect(users.request({ path: '/' })).rejects.toMatchObject({ code: 'NOA_SERVICE_CIRCUIT_OPEN' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    failing = false;
+    hold = () => {};
+    const trial = users.request({ path: '/' });
+    // The trial is in flight: a second request is not admitted while the circuit is half-open.
+    await expect(users.request({ path: '/' })).rejects.toMatchObject({ code: 'NOA_SERVICE_CIRCUIT_OPEN' });
+    const release = hold;
+    hold = undefined;
+    release();
+    expect((await trial).status).toBe(200);
+    expect(await status()).toBe(200);
+    expect(await status()).toBe(200);
+    expect(opened).toBe(1);
+  });
+
   it('ejects an outlier but never more than maxEjectionPercent of the instances', async () => {
     setup();
     const name = uniqueName('outlier');

@@ -10,6 +10,11 @@ import type { ServiceInstance } from '../instance.js';
 import { type OutlierDetectionOptions, OutlierDetector } from '../outlier-detector.js';
 import type { Discovery } from '../registry.js';
 
+const noop = () => {};
+
+/** Tells a breaker how an attempt it admitted ended. */
+export type OutcomeReport = (failed: boolean, error?: unknown) => void;
+
 export interface InstancePickerOptions {
   service: string;
   discovery: Discovery;
@@ -33,6 +38,10 @@ export class InstancePicker {
   readonly #outliers: OutlierDetector | undefined;
   #lastList: readonly ServiceInstance[] | undefined;
   #rotation: ServiceInstance[] = [];
+  /** Set when a circuit opened or an instance was ejected: choose() must check who is usable. */
+  #degraded = false;
+  /** Instances whose closed breaker counted failures since their last reported success. */
+  readonly #failing = new Set<string>();
 
   constructor(options: InstancePickerOptions) {
     this.#o = options;
@@ -47,14 +56,17 @@ export class InstancePicker {
 
   /** The healthy, tag-matching list; state of instances that left is dropped. */
   current(): ServiceInstance[] {
-    const list = this.#o.discovery.instances({ healthyOnly: true });
+    const list = this.#o.discovery.instances(); // healthy only (the default)
     if (list === this.#lastList) return this.#rotation;
     this.#lastList = list;
     const { tags } = this.#o;
     this.#rotation = tags.length ? list.filter((i) => tags.every((t) => i.tags.includes(t))) : [...list];
     const ids = new Set(this.#rotation.map((i) => i.id));
     const removed = [...this.#breakers.keys()].filter((id) => !ids.has(id));
-    for (const id of removed) this.#breakers.delete(id);
+    for (const id of removed) {
+      this.#breakers.delete(id);
+      this.#failing.delete(id);
+    }
     this.#outliers?.retain(ids);
     this.#o.balancer.retain?.(ids);
     this.#o.onRemoved([...removed]);
@@ -76,10 +88,24 @@ export class InstancePicker {
         ...options,
         isFailure: (error) => !isNoaError(error, 'NOA_ABORTED') && (options.isFailure?.(error) ?? true),
       });
-      breaker.on('open', () => this.#o.onCircuitOpen(instance));
+      breaker.on('open', () => {
+        this.#degraded = true;
+        this.#o.onCircuitOpen(instance);
+      });
       this.#breakers.set(instance.id, breaker);
     }
     return breaker;
+  }
+
+  /**
+   * The breaker an attempt must run through (`execute`), or undefined on the hot path: while a
+   * circuit is closed, execute() would only run the call and count its outcome, so the client
+   * runs the call itself and reports the outcome with success()/failure() instead, saving an
+   * async layer and a closure per request.
+   */
+  gate(instance: ServiceInstance): CircuitBreaker | undefined {
+    const breaker = this.breaker(instance);
+    return breaker && breaker.state !== 'closed' ? breaker : undefined;
   }
 
   #open(instance: ServiceInstance): boolean {
@@ -100,9 +126,10 @@ export class InstancePicker {
         `no healthy instance of "${service}" is registered${tags.length ? ` with tags ${tags.join(', ')}` : ''}; start one or check its health endpoint`,
       );
     }
-    // The common case allocates nothing: a first attempt with every instance usable.
-    if (!tried?.size && all.every((i) => this.#usable(i))) return this.#o.balancer.pick(all);
+    // The common case checks nothing: a first attempt while no circuit opened and nothing was ejected.
+    if (!tried?.size && !this.#degraded) return this.#o.balancer.pick(all);
     let candidates = all.filter((i) => !tried?.has(i.id) && this.#usable(i));
+    if (!tried?.size && candidates.length === all.length) this.#degraded = false; // everyone is back
     if (candidates.length === 0 && tried?.size) candidates = all.filter((i) => this.#usable(i));
     // Everything ejected: ejection must not cause an outage, so fall back to breaker state alone.
     if (candidates.length === 0) candidates = all.filter((i) => !this.#open(i));
@@ -115,37 +142,74 @@ export class InstancePicker {
     return this.#o.balancer.pick(candidates);
   }
 
-  success(instance: ServiceInstance): void {
+  /**
+   * Lets an attempt through a breaker that is not closed (half-open admits a limited number of
+   * trials): resolves with the callback that must report the attempt's outcome to it, exactly once,
+   * or rejects with NOA_CIRCUIT_OPEN.
+   */
+  async admit(breaker: CircuitBreaker): Promise<OutcomeReport> {
+    let report!: OutcomeReport;
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const trial = breaker.execute(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          report = (failed, error) => (failed ? reject(error) : resolve());
+          entered();
+        }),
+    );
+    trial.catch(noop); // the outcome was reported by us; execute() only hands it back
+    await Promise.race([inside, trial]);
+    return report;
+  }
+
+  /**
+   * An attempt on `instance` succeeded. With `report` (from admit()) its breaker hears of it;
+   * otherwise a closed breaker hears of it only when it has failures to forget.
+   */
+  success(instance: ServiceInstance, report?: OutcomeReport): void {
     this.#outliers?.success(instance.id);
-  }
-
-  failure(instance: ServiceInstance): void {
-    if (!this.#outliers) return;
-    const durationMs = this.#outliers.failure(instance.id, this.current().length);
-    if (durationMs !== undefined) this.#o.onEject(instance, durationMs);
-  }
-
-  /** Tells the balancer an attempt starts; call the returned function once when it ends. */
-  start(instance: ServiceInstance): () => void {
-    const started = performance.now();
-    const balancer = this.#o.balancer;
-    balancer.onStart(instance);
-    let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
-      balancer.onEnd(instance, performance.now() - started);
-    };
-  }
-
-  /** Runs one attempt through the instance's breaker (if any) with the balancer's accounting. */
-  async run<T>(instance: ServiceInstance, fn: () => Promise<T>): Promise<T> {
-    const end = this.start(instance);
-    try {
-      const breaker = this.breaker(instance);
-      return breaker ? await breaker.execute(fn) : await fn();
-    } finally {
-      end();
+    if (report) report(false);
+    else if (this.#failing.delete(instance.id)) {
+      const breaker = this.#breakers.get(instance.id);
+      if (breaker?.state === 'closed') void breaker.execute(noop);
     }
+  }
+
+  /** An attempt on `instance` failed with `error` (see success() for `report`). */
+  failure(instance: ServiceInstance, error: unknown, report?: OutcomeReport): void {
+    if (report) report(true, error);
+    else {
+      const breaker = this.#breakers.get(instance.id);
+      // A closed breaker counts the failure (its isFailure decides). In other states a failure of
+      // an attempt that started while it was closed would change nothing either.
+      if (breaker?.state === 'closed') {
+        this.#failing.add(instance.id);
+        breaker
+          .execute(() => {
+            throw error;
+          })
+          .catch(noop);
+      }
+    }
+    if (!this.#outliers || isNoaError(error, 'NOA_ABORTED')) return;
+    const durationMs = this.#outliers.failure(instance.id, this.current().length);
+    if (durationMs !== undefined) {
+      this.#degraded = true;
+      this.#o.onEject(instance, durationMs);
+    }
+  }
+
+  /** Tells the balancer an attempt starts; returns the start time for end(). */
+  start(instance: ServiceInstance): number {
+    this.#o.balancer.onStart(instance);
+    return performance.now();
+  }
+
+  /** Tells the balancer the attempt begun by start() ended; call exactly once. */
+  end(instance: ServiceInstance, started: number): void {
+    this.#o.balancer.onEnd(instance, performance.now() - started);
   }
 }
