@@ -165,3 +165,17 @@ export function recencyTrace(length: number, seed: number, meanDistance: number,
   }
   return out;
 }
+
+/**
+ * Hits of the best fixed set of `capacity` keys for the whole trace: the keys requested most, each
+ * paying one cold miss. The limit of a policy that knows every key's popularity (and that
+ * popularity never changes); unlike Belady's optimal, it cannot exploit the order of requests.
+ */
+export function bestFixedSetHits(trace: string[], capacity: number): number {
+  const counts = new Map<string, number>();
+  for (const key of trace) counts.set(key, (counts.get(key) ?? 0) + 1);
+  const sorted = [...counts.values()].sort((a, b) => b - a);
+  let hits = 0;
+  for (let i = 0; i < Math.min(capacity, sorted.length); i++) hits += sorted[i]! - 1;
+  return hits;
+}

@@ -1,7 +1,7 @@
 import { createMemoryMetrics, isNoaError } from '@noa/core';
 import { waitUntil } from '@noa/testkit';
-import { describe, expect, it } from 'vitest';
-import { type CacheEvents, type CacheTier, createCache, memoryTier } from '../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type CacheBus, type CacheEvents, type CacheTier, createCache, memoryTier } from '../src/index.js';
 
 const clock = (start = 1_000_000) => {
   const state = { now: start };
@@ -361,5 +361,58 @@ describe('warm and httpHeaders', () => {
     expect(() => cache.httpHeaders('p', { tags: ['has space'] })).toThrow(
       expect.objectContaining({ code: 'NOA_CACHE_INVALID_TAG' }),
     );
+  });
+});
+
+describe('one time budget per call (fake remote tier and bus)', () => {
+  it('set, delete, clear and invalidateTags wait at most the largest timeoutMs in all, not one per step', async () => {
+    vi.useFakeTimers();
+    try {
+      // A remote tier and a bus that hang until released: each step alone would take its full timeout.
+      const hang = deferred<void>();
+      const remote: CacheTier = {
+        name: 'remote (fake)',
+        kind: 'shared',
+        timeoutMs: 100,
+        attach() {},
+        get: () => hang.promise.then(() => undefined),
+        set: () => hang.promise,
+        delete: () => hang.promise,
+        clear: () => hang.promise,
+      };
+      const published: string[] = [];
+      const bus: CacheBus = {
+        timeoutMs: 80,
+        start: async () => {},
+        publish: (message) => {
+          published.push(message.type);
+          return hang.promise;
+        },
+        close: async () => {},
+      };
+      const cache = createCache({ namespace: 'app', tiers: [memoryTier(), remote], bus });
+      const elapsed = async (call: () => Promise<unknown>) => {
+        const started = Date.now();
+        let done = false;
+        void call().then(() => (done = true));
+        await vi.advanceTimersByTimeAsync(99);
+        expect(done).toBe(false);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(done).toBe(true);
+        return Date.now() - started;
+      };
+      expect(await elapsed(() => cache.set('k', 'v', { tags: ['t'] }))).toBe(100);
+      expect(await cache.get('k')).toBe('v'); // memory was written before the wait
+      expect(await elapsed(() => cache.delete('k'))).toBe(100);
+      expect(await elapsed(() => cache.invalidateTags(['t']))).toBe(100);
+      expect(await elapsed(() => cache.clear())).toBe(100);
+      hang.resolve();
+      await vi.advanceTimersByTimeAsync(0);
+      // Each message goes out after its own remote write (so no instance re-reads the old value).
+      expect(published.sort()).toEqual(['clear', 'delete', 'set', 'tags']);
+      await cache.close(); // the unfinished remote work was tracked and is over now
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -31,13 +31,13 @@ describe.skipIf(!redis.available)('surviving a Redis outage (own redis-server, k
     clients.push(client);
     return client;
   };
-  const makeCache = (namespace: string) => {
+  const makeCache = (namespace: string, halfOpenAfterMs = 300) => {
     const client = connect();
     const cache = createCache({
       namespace,
       tiers: [
         memoryTier(),
-        redisTier({ client, timeoutMs: TIMEOUT_MS, breaker: { failureThreshold: 3, halfOpenAfterMs: 300 } }),
+        redisTier({ client, timeoutMs: TIMEOUT_MS, breaker: { failureThreshold: 3, halfOpenAfterMs } }),
       ],
       bus: redisBus({ publisher: client, subscriber: connect(), timeoutMs: TIMEOUT_MS }),
     });
@@ -135,5 +135,46 @@ describe.skipIf(!redis.available)('surviving a Redis outage (own redis-server, k
     expect(unhandled).toEqual([]);
     await a.cache.close();
     await b.cache.close();
+  });
+
+  it('replays deletes and tag invalidations made while Redis was unreachable once it answers again', async () => {
+    const namespace = uniqueName('replay');
+    // The breaker stays open long enough for the invalidations below to be refused, never sent.
+    const { cache, errors } = makeCache(namespace, 1_500);
+    await cache.set('gone', 'old value');
+    await cache.set('tagged', 'old value', { tags: ['user:1'] });
+    const probe = connect();
+    const entryKey = (key: string) => `noa:cache:${namespace}:k:${key}`;
+    expect(await probe.exists(entryKey('gone'), entryKey('tagged'))).toBe(2);
+
+    server.pause();
+    try {
+      await getOrSetDuringOutage(cache, 3); // three timeouts open the breaker
+      expect(circuit(cache)).toBe('open');
+      await cache.delete('gone');
+      await cache.invalidateTags(['user:1']);
+    } finally {
+      server.resume();
+    }
+    // Both reached Redis only as errors: refused by the open breaker, so they are queued for replay.
+    const refused = errors.filter((e) => (e.error as { code?: string }).code === 'NOA_CIRCUIT_OPEN');
+    expect(refused.map((e) => e.operation)).toEqual(expect.arrayContaining(['delete', 'invalidateTags']));
+    expect(await probe.exists(entryKey('gone'))).toBe(1);
+
+    // Once the breaker lets a trial call through, the queue is replayed in order.
+    await waitUntil(async () => (await probe.exists(entryKey('gone'))) === 0, {
+      timeoutMs: 20_000,
+      message: 'the delete made during the outage reaches Redis',
+    });
+    // Another instance (no bus, empty memory) reads the tagged entry from Redis: its tag moved on.
+    const other = createCache({ namespace, tiers: [memoryTier(), redisTier({ client: connect() })] });
+    await waitUntil(async () => (await other.get('tagged')) === undefined, {
+      timeoutMs: 20_000,
+      message: 'the tag invalidation made during the outage reaches Redis',
+    });
+    expect(await probe.hget(`noa:cache:${namespace}:t`, 'user:1')).toBe('1');
+    expect(unhandled).toEqual([]);
+    await other.close();
+    await cache.close();
   });
 });
