@@ -36,8 +36,8 @@ export interface Delivery {
    * cannot rewrite the body); otherwise undefined and the record's count is used.
    */
   readonly attempt?: number;
-  /** Done: remove the message. */
-  ack(): Promise<void>;
+  /** Done: remove the message. May settle synchronously (an AMQP ack is a frame queued on the channel). */
+  ack(): Promise<void> | void;
   /** Failed but has attempts left: make `body` (the updated record) deliverable again after `delayMs`. */
   retry(body: string, delayMs: number): Promise<void>;
   /** Failed for good (or malformed): move `body` to the dead-letter queue. */

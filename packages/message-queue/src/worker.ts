@@ -3,6 +3,7 @@ import {
   backoffDelay,
   type Counter,
   type Histogram,
+  type Labels,
   type Logger,
   type Metrics,
   noopMetrics,
@@ -52,18 +53,25 @@ interface Active {
 }
 
 class JobImpl<T> implements Job<T> {
+  readonly queue: string;
   readonly id: string;
   readonly data: T;
   readonly maxAttempts: number;
   readonly publishedAt: number;
   readonly history: readonly AttemptRecord[];
 
+  readonly #worker: QueueWorker<T>;
+  readonly #delivery: Delivery;
+
   constructor(
-    readonly queue: string,
+    worker: QueueWorker<T>,
+    delivery: Delivery,
     record: JobRecord,
     readonly attempt: number,
-    private readonly onProgress: (value: unknown) => Promise<void>,
   ) {
+    this.#worker = worker;
+    this.#delivery = delivery;
+    this.queue = worker.queue;
     this.id = record.id;
     this.data = record.data as T;
     this.maxAttempts = record.maxAttempts;
@@ -71,8 +79,9 @@ class JobImpl<T> implements Job<T> {
     this.history = record.history;
   }
 
-  progress(value: number | Record<string, unknown>): Promise<void> {
-    return this.onProgress(value);
+  async progress(value: number | Record<string, unknown>): Promise<void> {
+    await this.#delivery.progress?.(value);
+    this.#worker.emit('progress', this, value);
   }
 }
 
@@ -86,6 +95,8 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
   readonly #consumer: ProviderConsumer;
   readonly #jobs: Counter;
   readonly #duration: Histogram | undefined;
+  /** Metric labels, built once rather than per job. */
+  readonly #labels: { completed: Labels; retried: Labels; dead: Labels; queue: Labels };
   #closing: Promise<void> | undefined;
 
   constructor(
@@ -116,6 +127,12 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
             help: 'Handler duration of completed jobs',
             labelNames: ['queue'],
           });
+    this.#labels = {
+      completed: { queue, outcome: 'completed' },
+      retried: { queue, outcome: 'retried' },
+      dead: { queue, outcome: 'dead' },
+      queue: { queue },
+    };
     this.#consumer = provider.consume(queue, {
       ...options,
       onDelivery: (delivery) => this.#deliver(delivery),
@@ -146,10 +163,16 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
     }
   }
 
-  /** Runs exactly one of the delivery's outcomes, unless close() already released it. */
-  async #settle(active: Active, outcome: () => Promise<void>): Promise<boolean> {
+  /** Claims the right to settle: exactly one outcome per delivery, none once close() released it. */
+  #claim(active: Active): boolean {
     if (active.settled) return false;
     active.settled = true;
+    return true;
+  }
+
+  /** Runs exactly one of the delivery's outcomes, unless close() already released it. */
+  async #settle(active: Active, outcome: () => Promise<void> | void): Promise<boolean> {
+    if (!this.#claim(active)) return false;
     try {
       await outcome();
       return true;
@@ -168,16 +191,13 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
     } catch (error) {
       const body = encodeRecord(malformedRecord(delivery.messageId, delivery.body, error));
       if (await this.#settle(active, () => delivery.dead(body, (error as Error).message))) {
-        this.#jobs.inc(1, { queue: this.queue, outcome: 'dead' });
+        this.#jobs.inc(1, this.#labels.dead);
         this.emit('dead', delivery.messageId, error);
       }
       return;
     }
     const attempt = delivery.attempt ?? record.attempt + 1;
-    const job = new JobImpl<T>(this.queue, record, attempt, async (value) => {
-      await delivery.progress?.(value);
-      this.emit('progress', job, value);
-    });
+    const job = new JobImpl<T>(this, delivery, record, attempt);
     const timed = this.#duration !== undefined || this.hasListeners('completed');
     const started = timed ? performance.now() : 0;
     try {
@@ -188,11 +208,19 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
       await this.#fail(active, job, record, attempt, error);
       return;
     }
-    if (!(await this.#settle(active, () => delivery.ack()))) return;
-    this.#jobs.inc(1, { queue: this.queue, outcome: 'completed' });
+    // The common outcome inline: no closure, and no extra turn when the ack is synchronous.
+    if (!this.#claim(active)) return;
+    try {
+      const acked = delivery.ack();
+      if (acked) await acked;
+    } catch (error) {
+      this.#error(error); // unacknowledged, so the broker redelivers it
+      return;
+    }
+    this.#jobs.inc(1, this.#labels.completed);
     if (timed) {
       const ms = performance.now() - started;
-      this.#duration?.observe(ms / 1000, { queue: this.queue });
+      this.#duration?.observe(ms / 1000, this.#labels.queue);
       this.emit('completed', job, ms);
     }
   }
@@ -203,7 +231,7 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
       const delayMs = Math.round(backoffDelay(record.backoff ?? this.#defaults.backoff, attempt));
       const body = encodeRecord({ ...record, attempt, history });
       if (await this.#settle(active, () => active.delivery.retry(body, delayMs))) {
-        this.#jobs.inc(1, { queue: this.queue, outcome: 'retried' });
+        this.#jobs.inc(1, this.#labels.retried);
         this.emit('retrying', job, error, delayMs);
       }
       return;
@@ -211,7 +239,7 @@ export class QueueWorker<T> extends TypedEventEmitter<WorkerEvents> implements W
     const body = encodeRecord({ ...record, attempt, history, failedAt: Date.now() });
     const message = error instanceof Error ? error.message : String(error);
     if (await this.#settle(active, () => active.delivery.dead(body, message))) {
-      this.#jobs.inc(1, { queue: this.queue, outcome: 'dead' });
+      this.#jobs.inc(1, this.#labels.dead);
       this.emit('dead', job.id, error);
     }
   }

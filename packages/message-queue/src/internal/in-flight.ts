@@ -26,15 +26,19 @@ export class InFlight {
   /** Runs `task` in a slot; never rejects (the task reports its own errors). */
   run(task: () => Promise<void>): void {
     this.#active++;
-    const done = () => {
-      this.#active--;
+    task().then(this.#done, this.#done);
+  }
+
+  /** One function for every task (not a closure per task): frees the slot and wakes the waiters. */
+  readonly #done = (): void => {
+    this.#active--;
+    if (this.#waiters.length > 0) {
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const wake of waiters) wake();
-      this.#onFree?.();
-    };
-    task().then(done, done);
-  }
+    }
+    this.#onFree?.();
+  };
 
   /** Resolves when a slot frees (immediately if one is free). */
   async slot(): Promise<void> {

@@ -2,7 +2,7 @@ import { type BackoffOptions, invariant } from '@noa/core';
 import type { Channel, ConfirmChannel, ConsumeMessage, GetMessage, Options, SocketOptions } from 'amqplib';
 import { AmqpConnection } from '../internal/amqp-connection.js';
 import { InFlight } from '../internal/in-flight.js';
-import { getOrCreate, localCounts } from '../internal/local-counts.js';
+import { getOrCreate, type LocalCounts, localCounts } from '../internal/local-counts.js';
 import type {
   ConsumeOptions,
   Delivery,
@@ -39,9 +39,6 @@ function delayBucket(delayMs: number): number {
 /** The exclusive queue whose holder is the leader scheduler of a schedule. */
 const scheduleLock = (schedule: string) => `noa.schedule.${schedule}`;
 
-/** AMQP's timestamp property is in seconds. */
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
 const names = (queue: string) => ({
   dead: `${queue}.dead`,
   delay: (bucket: number) => `${queue}.delay.${bucket}`,
@@ -56,6 +53,56 @@ function confirmSend(
   return new Promise((resolve, reject) => {
     channel.sendToQueue(queue, Buffer.from(body), options, (error) => (error ? reject(error) : resolve()));
   });
+}
+
+/** AMQP timestamps are seconds; amqplib decodes them to a number (or an object holding `value`). */
+const amqpTimeMs = (time: unknown) => Number((time as { value?: number })?.value ?? time) * 1000;
+
+const priorityOf = (message: ConsumeMessage | GetMessage) => Number(message.properties.priority ?? 0);
+
+/** What the deliveries of one subscription share: its channel and how to republish. */
+interface Settle {
+  channel: Channel;
+  stats: LocalCounts;
+  republish(id: string, body: string, delayMs: number, priority: number): Promise<void>;
+  deadLetter(id: string, body: string): Promise<void>;
+}
+
+/** One consumed message: a class, so each message costs one object rather than a closure per outcome. */
+class AmqpDelivery implements Delivery {
+  readonly messageId: string;
+  readonly body: string;
+  readonly #settle: Settle;
+  readonly #message: ConsumeMessage;
+
+  constructor(settle: Settle, message: ConsumeMessage) {
+    this.#settle = settle;
+    this.#message = message;
+    this.messageId = message.properties.messageId ?? `amqp-${message.fields.deliveryTag}`;
+    this.body = message.content.toString('utf8');
+  }
+
+  /** Synchronous: the ack frame is queued on the channel, as a hand-written consumer does. */
+  ack(): void {
+    this.#settle.channel.ack(this.#message);
+    this.#settle.stats.completed++;
+  }
+
+  async retry(body: string, delayMs: number): Promise<void> {
+    await this.#settle.republish(this.messageId, body, delayMs, priorityOf(this.#message));
+    this.#settle.channel.ack(this.#message);
+    this.#settle.stats.failed++;
+  }
+
+  async dead(body: string): Promise<void> {
+    await this.#settle.deadLetter(this.messageId, body);
+    this.#settle.channel.ack(this.#message);
+    this.#settle.stats.failed++;
+  }
+
+  async release(): Promise<void> {
+    this.#settle.channel.nack(this.#message, false, true);
+  }
 }
 
 /**
@@ -127,13 +174,15 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
     });
   };
 
-  const properties = (m: { id: string; priority: number }): Options.Publish => ({
-    persistent: true,
-    messageId: m.id,
-    contentType: 'application/json',
-    timestamp: nowSeconds(),
-    ...(m.priority > 0 ? { priority: Math.min(m.priority, maxPriority) } : {}),
-  });
+  /**
+   * Only what a guarantee needs: persistence, the job id (dead-letter lookup by id) and the
+   * priority. The record in the body already carries its publish time and is always JSON, so a
+   * timestamp or content type would only add broker work to every message.
+   */
+  const properties = (m: { id: string; priority: number }): Options.Publish =>
+    m.priority > 0
+      ? { persistent: true, messageId: m.id, priority: Math.min(m.priority, maxPriority) }
+      : { persistent: true, messageId: m.id };
 
   /** Publishes with confirms; a delay goes through the TTL queue of its bucket. */
   const send = async (queue: string, m: { id: string; body: string; delayMs: number; priority: number }) => {
@@ -142,10 +191,9 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
     if (m.delayMs > 0) {
       const bucket = delayBucket(m.delayMs);
       await assertDelay(channel, queue, bucket);
-      return confirmSend(channel, names(queue).delay(bucket), m.body, {
-        ...properties(m),
-        expiration: String(Math.round(m.delayMs)),
-      });
+      const delayed = properties(m);
+      delayed.expiration = String(Math.round(m.delayMs));
+      return confirmSend(channel, names(queue).delay(bucket), m.body, delayed);
     }
     return confirmSend(channel, queue, m.body, properties(m));
   };
@@ -161,12 +209,7 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
   const sendTo = async (target: string, queue: string, m: { id: string; body: string }) => {
     const channel = await amqp.publisher();
     await assertQueue(channel, queue);
-    return confirmSend(channel, target, m.body, {
-      persistent: true,
-      messageId: m.id,
-      contentType: 'application/json',
-      timestamp: nowSeconds(),
-    });
+    return confirmSend(channel, target, m.body, properties({ id: m.id, priority: 0 }));
   };
 
   /** A short-lived channel for admin work; closing it requeues whatever it fetched and did not ack. */
@@ -181,19 +224,19 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
       }
     });
 
-  const priorityOf = (message: ConsumeMessage | GetMessage) => Number(message.properties.priority ?? 0);
-
   return {
     name: 'rabbitmq',
     capabilities: () => capabilities,
 
-    async publish(queue: string, messages: OutgoingMessage[]) {
-      try {
-        await Promise.all(messages.map((m) => sendNow(queue, m)));
-      } catch {
-        // Lost connection or channel: resend the lot once it is back (duplicates, never losses).
-        await amqp.withRetry(operationTimeoutMs, () => Promise.all(messages.map((m) => send(queue, m))));
+    publish(queue: string, messages: OutgoingMessage[]) {
+      // Lost connection or channel: resend once it is back (duplicates, never losses).
+      if (messages.length === 1) {
+        const m = messages[0]!;
+        return sendNow(queue, m).catch(() => amqp.withRetry(operationTimeoutMs, () => send(queue, m)));
       }
+      const all = (sendOne: (queue: string, m: OutgoingMessage) => Promise<void>) =>
+        Promise.all(messages.map((m) => sendOne(queue, m))).then(() => {});
+      return all(sendNow).catch(() => amqp.withRetry(operationTimeoutMs, () => all(send)));
     },
 
     consume(queue: string, consume: ConsumeOptions): ProviderConsumer {
@@ -203,36 +246,6 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
       let closing = false;
       let current: { channel: Channel; consumerTag?: string } | undefined;
       let wake: (() => void) | undefined;
-
-      const delivery = (channel: Channel, message: ConsumeMessage): Delivery => {
-        const id = message.properties.messageId ?? `amqp-${message.fields.deliveryTag}`;
-        const republish = (body: string, delayMs: number) =>
-          amqp.withRetry(operationTimeoutMs, () =>
-            send(queue, { id, body, delayMs, priority: priorityOf(message) }),
-          );
-        return {
-          messageId: id,
-          body: message.content.toString('utf8'),
-          ack: async () => {
-            channel.ack(message);
-            stats.completed++;
-          },
-          // Publish-confirmed before the ack: a crash in between duplicates, never loses.
-          retry: async (body, delayMs) => {
-            await republish(body, delayMs);
-            channel.ack(message);
-            stats.failed++;
-          },
-          dead: async (body) => {
-            await amqp.withRetry(operationTimeoutMs, () => sendTo(names(queue).dead, queue, { id, body }));
-            channel.ack(message);
-            stats.failed++;
-          },
-          release: async () => {
-            channel.nack(message, false, true);
-          },
-        };
-      };
 
       const subscribe = async () => {
         const channel = await (await amqp.connection()).createChannel();
@@ -244,9 +257,18 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
         await assertQueue(channel, queue);
         await channel.prefetch(consume.concurrency);
         current = { channel };
+        const settle: Settle = {
+          channel,
+          stats,
+          // Publish-confirmed before the ack: a crash in between duplicates, never loses.
+          republish: (id, body, delayMs, priority) =>
+            amqp.withRetry(operationTimeoutMs, () => send(queue, { id, body, delayMs, priority })),
+          deadLetter: (id, body) =>
+            amqp.withRetry(operationTimeoutMs, () => sendTo(names(queue).dead, queue, { id, body })),
+        };
         const { consumerTag } = await channel.consume(queue, (message) => {
           if (!message) return; // cancelled by the broker (queue deleted): the loop re-subscribes
-          slots.run(() => consume.onDelivery(delivery(channel, message)));
+          slots.run(() => consume.onDelivery(new AmqpDelivery(settle, message)));
         });
         current.consumerTag = consumerTag;
         if (closing) await channel.cancel(consumerTag).catch(() => {});
@@ -307,13 +329,14 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
         while (out.length < limit) {
           const message = await channel.get(names(queue).dead, { noAck: false });
           if (!message) break;
-          const death = (message.properties.headers?.['x-death'] as { reason?: string }[] | undefined)?.[0];
+          // Set when the broker itself dead-lettered it (a policy's TTL or length limit, a reject).
+          const death = (
+            message.properties.headers?.['x-death'] as { reason?: string; time?: number }[] | undefined
+          )?.[0];
           out.push({
             id: message.properties.messageId ?? `amqp-${message.fields.deliveryTag}`,
             body: message.content.toString('utf8'),
-            ...(message.properties.timestamp
-              ? { failedAt: Number(message.properties.timestamp) * 1000 }
-              : {}),
+            ...(death?.time ? { failedAt: amqpTimeMs(death.time) } : {}),
             ...(death?.reason ? { reason: `dead-lettered by RabbitMQ: ${death.reason}` } : {}),
           });
         }
