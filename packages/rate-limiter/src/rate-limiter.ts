@@ -9,9 +9,9 @@ import {
   noopLogger,
   noopMetrics,
   TypedEventEmitter,
-  withTimeout,
 } from '@noa/core';
 import { BlockCache } from './block-cache.js';
+import { GuardedStore } from './internal/guarded-store.js';
 import { type LimitOptions, resolvePolicy } from './policy.js';
 import { MemoryStore, memoryStore } from './stores/memory.js';
 import type { RateLimitDecision, RateLimitStore, StoreOperation, StorePolicy, StoreResult } from './types.js';
@@ -87,7 +87,8 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
   readonly #ownsStore: boolean;
   readonly #name: string;
   readonly #onStoreError: OnStoreError;
-  readonly #timeoutMs: number;
+  /** The store behind the timeout and the circuit breaker. */
+  readonly #guarded: GuardedStore;
   readonly #breaker: CircuitBreaker;
   readonly #blocks: BlockCache;
   readonly #sync: MemoryStore | undefined;
@@ -133,7 +134,6 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
     this.#ownsStore = store === undefined;
     this.#name = name ? `${name}:` : '';
     this.#onStoreError = onStoreError;
-    this.#timeoutMs = storeTimeoutMs;
     this.#blocks = new BlockCache(blockCacheSize);
     // The memory store cannot fail or hang: skip the timer and breaker on its hot path.
     this.#sync = this.store instanceof MemoryStore ? this.store : undefined;
@@ -155,6 +155,7 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
       this.#logger.info({ store: this.store.name }, 'rate limiter: store answers again');
       this.emit('store-up');
     });
+    this.#guarded = new GuardedStore(this.store, this.#breaker, storeTimeoutMs);
     this.#decisions =
       metrics === noopMetrics
         ? undefined
@@ -226,7 +227,7 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
       return Promise.reject(error);
     }
     if (op === 'consume' || op === 'peek') {
-      const blockedMs = this.#blocks.remaining(full, Date.now());
+      const blockedMs = this.#blocks.remaining(full);
       if (blockedMs > 0) {
         return Promise.resolve(
           this.#finish(key, blockedDecision(this.policy.burst, blockedMs, 'block-cache')),
@@ -241,12 +242,10 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
   }
 
   #decideAsync(full: string, key: string, op: StoreOperation, amount: number): Promise<RateLimitDecision> {
-    return this.#breaker
-      .execute(() => withTimeout(this.store.apply(full, this.policy, op, amount), this.#timeoutMs))
-      .then(
-        (result) => this.#finish(key, this.#toDecision(full, key, result, 'store')),
-        (error: unknown) => this.#degraded(full, key, op, amount, error).then((d) => this.#finish(key, d)),
-      );
+    return this.#guarded.apply(full, this.policy, op, amount).then(
+      (result) => this.#finish(key, this.#toDecision(full, key, result, 'store')),
+      (error: unknown) => this.#degraded(full, key, op, amount, error).then((d) => this.#finish(key, d)),
+    );
   }
 
   /** The store failed (or its circuit is open): decide per `onStoreError`. */
@@ -291,9 +290,7 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
     // The fallback store gets the change too, so a block or reset holds during an outage.
     const local = fallback?.apply(full, this.policy, op, amount);
     try {
-      await this.#breaker.execute(() =>
-        withTimeout(this.store.apply(full, this.policy, op, amount), this.#timeoutMs),
-      );
+      await this.#guarded.apply(full, this.policy, op, amount);
     } catch (error) {
       await local;
       throw unavailable(error);

@@ -30,9 +30,10 @@ export interface AlgorithmImpl<State = unknown> {
     out: AlgorithmOutcome,
   ): State | undefined;
   /**
-   * `local function decide(state, now, limit, windowMs, burst, op, amount, logKey)` returning
-   * `newState | false, allowed (0/1), remaining, resetMs, retryAfterMs`; `state` is the stored
-   * string or false.
+   * `local function decide(op, amount, limit, windowMs, burst, stateKey, logKey)` returning
+   * `allowed (0/1), remaining, resetMs, retryAfterMs`. It reads and writes its own Redis keys, and
+   * starts with the helpers it uses (`LUA_CLOCK`, `LUA_SAVE`, `LUA_SPEND`): each one is defined
+   * on every call, so a script carries only what it needs.
    */
   lua: string;
 }
@@ -64,6 +65,21 @@ export function spend(
   out.allowed = used + amount <= capacity + EPSILON;
   return op === 'consume' && out.allowed ? used + amount : Number.NaN;
 }
+
+/** `clock()`: the Redis server's time in ms (with µs). */
+export const LUA_CLOCK = `
+local function clock()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+end
+`;
+
+/** `save(key, value, ttlMs)`: SET with PX, or DEL when the state has nothing left to keep. */
+export const LUA_SAVE = `
+local function save(key, value, ttl)
+  if ttl > 0 then redis.call('SET', key, value, 'PX', ttl) else redis.call('DEL', key) end
+end
+`;
 
 /** `spend` in Lua, for the Redis scripts: returns newUsed (or false), allowed. */
 export const LUA_SPEND = `

@@ -29,22 +29,36 @@ export const fixedWindow: AlgorithmImpl<FixedWindowState> = {
     }
     return { count: next, start };
   },
+  // A Redis counter whose expiry is the window's end (server time, no clock read): INCRBY first, the
+  // cost taken back on a denial, so the common admit is one write and one read.
   lua: `
-local function decide(state, now, limit, windowMs, burst, op, amount)
-  local count, start = 0, now
-  if state then
-    local c, s = string.match(state, '^(%S+) (%S+)$')
-    if now < tonumber(s) + windowMs then count, start = tonumber(c), tonumber(s) end
+local function decide(op, amount, limit, windowMs, burst, stateKey)
+  if (op == 'consume' and amount > 0) or op == 'penalty' then
+    local count = redis.call('INCRBY', stateKey, amount)
+    local ttl = windowMs
+    if count == amount then redis.call('PEXPIRE', stateKey, windowMs)
+    else
+      ttl = redis.call('PTTL', stateKey)
+      if ttl < 0 then ttl = windowMs redis.call('PEXPIRE', stateKey, windowMs) end
+    end
+    if count <= limit then return 1, limit - count, ttl, 0 end
+    if op == 'penalty' then return 1, 0, ttl, 0 end
+    count = redis.call('DECRBY', stateKey, amount)
+    if count > 0 then return 0, math.max(0, limit - count), ttl, ttl end
+    redis.call('DEL', stateKey)
+    return 0, limit, 0, ttl
   end
-  local nextCount, allowed = spend(op, count, amount, limit)
-  local retry = 0
-  if not allowed then retry = math.ceil(start + windowMs - now) end
-  local kept = nextCount or count
-  local reset = 0
-  if kept > 0 then reset = math.ceil(start + windowMs - now) end
-  local newState = false
-  if nextCount then newState = string.format('%.17g %.17g', nextCount, start) end
-  return newState, allowed and 1 or 0, math.max(0, limit - kept), reset, retry
+  if op == 'reward' then
+    local count = redis.call('DECRBY', stateKey, amount)
+    if count <= 0 then redis.call('DEL', stateKey) return 1, limit, 0, 0 end
+    return 1, math.max(0, limit - count), redis.call('PTTL', stateKey), 0
+  end
+  -- peek, or a consume of 0: read only
+  local count = tonumber(redis.call('GET', stateKey)) or 0
+  local ttl = 0
+  if count > 0 then ttl = redis.call('PTTL', stateKey) end
+  if count + amount <= limit then return 1, math.max(0, limit - count), ttl, 0 end
+  return 0, math.max(0, limit - count), ttl, ttl > 0 and ttl or windowMs
 end
 `,
 };

@@ -1,4 +1,12 @@
-import { type AlgorithmImpl, EPSILON, LUA_EPSILON, spend } from './algorithm.js';
+import {
+  type AlgorithmImpl,
+  EPSILON,
+  LUA_CLOCK,
+  LUA_EPSILON,
+  LUA_SAVE,
+  LUA_SPEND,
+  spend,
+} from './algorithm.js';
 
 /**
  * GCRA (generic cell rate algorithm): one number per key, the theoretical arrival time (TAT) of
@@ -18,8 +26,10 @@ export const gcra: AlgorithmImpl<number> = {
     out.resetMs = Math.ceil(kept);
     return Number.isNaN(next) ? undefined : now + next;
   },
-  lua: `
-local function decide(state, now, limit, windowMs, burst, op, amount)
+  lua: `${LUA_CLOCK}${LUA_SAVE}${LUA_SPEND}
+local function decide(op, amount, limit, windowMs, burst, stateKey)
+  local now = clock()
+  local state = redis.call('GET', stateKey)
   local interval = windowMs / limit
   local tolerance = burst * interval
   local ahead = 0
@@ -29,9 +39,8 @@ local function decide(state, now, limit, windowMs, burst, op, amount)
   if not allowed then retry = math.ceil(ahead + amount * interval - tolerance) end
   local kept = nextAhead or ahead
   local remaining = math.max(0, math.floor((tolerance - kept) / interval + ${LUA_EPSILON}))
-  local newState = false
-  if nextAhead then newState = string.format('%.17g', now + nextAhead) end
-  return newState, allowed and 1 or 0, remaining, math.ceil(kept), retry
+  if nextAhead then save(stateKey, string.format('%.17g', now + nextAhead), math.ceil(nextAhead)) end
+  return allowed and 1 or 0, remaining, math.ceil(kept), retry
 end
 `,
 };

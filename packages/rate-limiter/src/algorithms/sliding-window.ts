@@ -1,4 +1,4 @@
-import type { AlgorithmImpl } from './algorithm.js';
+import { type AlgorithmImpl, LUA_CLOCK, LUA_SAVE } from './algorithm.js';
 
 /** The admitted requests of the last window, oldest first, and their total cost. */
 interface SlidingLog {
@@ -80,14 +80,14 @@ export const slidingWindow: AlgorithmImpl<SlidingLog> = {
     return changed ? log : undefined;
   },
   // The log is a Redis list, newest at the head ("time:cost" entries); the state key holds the sum.
-  lua: `
+  lua: `${LUA_CLOCK}${LUA_SAVE}
 local function sliding_entry(e)
   local sep = string.find(e, ':', 1, true)
   return tonumber(string.sub(e, 1, sep - 1)), tonumber(string.sub(e, sep + 1))
 end
-local function decide(state, now, limit, windowMs, burst, op, amount, logKey)
-  local sum = 0
-  if state then sum = tonumber(state) end
+local function decide(op, amount, limit, windowMs, burst, stateKey, logKey)
+  local now = clock()
+  local sum = tonumber(redis.call('GET', stateKey)) or 0
   while sum > 0 do
     local e = redis.call('LINDEX', logKey, -1)
     if not e then sum = 0 break end
@@ -109,34 +109,40 @@ local function decide(state, now, limit, windowMs, burst, op, amount, logKey)
       if freed >= need then retry = math.ceil(t + windowMs - now) break end
     end
   end
+  local reset = 0
   if ((op == 'consume' and allowed) or op == 'penalty') and amount > 0 then
     redis.call('LPUSH', logKey, string.format('%.17g:%d', now, amount))
     sum = sum + amount
-  elseif op == 'reward' then
-    local left = amount
-    while left > 0 do
-      local e = redis.call('LINDEX', logKey, 0)
-      if not e then break end
-      local t, c = sliding_entry(e)
-      if c <= left then
-        redis.call('LPOP', logKey)
-        left = left - c
-        sum = sum - c
-      else
-        redis.call('LSET', logKey, 0, string.format('%.17g:%d', t, c - left))
-        sum = sum - left
-        left = 0
+    reset = windowMs -- the newest entry is this one
+  else
+    if op == 'reward' then
+      local left = amount
+      while left > 0 do
+        local e = redis.call('LINDEX', logKey, 0)
+        if not e then break end
+        local t, c = sliding_entry(e)
+        if c <= left then
+          redis.call('LPOP', logKey)
+          left = left - c
+          sum = sum - c
+        else
+          redis.call('LSET', logKey, 0, string.format('%.17g:%d', t, c - left))
+          sum = sum - left
+          left = 0
+        end
       end
+    end
+    if sum > 0 then
+      local newest = redis.call('LINDEX', logKey, 0)
+      if newest then reset = math.ceil(sliding_entry(newest) + windowMs - now) end
     end
   end
   if op == 'penalty' or op == 'reward' then allowed = true retry = 0 end
-  local reset = 0
-  local newest = redis.call('LINDEX', logKey, 0)
-  if newest then reset = math.ceil(sliding_entry(newest) + windowMs - now) end
-  -- The log keeps its own expiry; the caller stores the sum with the same one.
+  -- The log keeps its own expiry, the sum the same one. Written back even on a peek or a denial:
+  -- evictions may have changed the sum.
   if reset > 0 then redis.call('PEXPIRE', logKey, reset) else redis.call('DEL', logKey) end
-  -- Always written back: evictions may have changed the sum even on a peek or a denial.
-  return string.format('%d', sum), allowed and 1 or 0, math.max(0, limit - sum), reset, retry
+  save(stateKey, sum, reset)
+  return allowed and 1 or 0, math.max(0, limit - sum), reset, retry
 end
 `,
 };

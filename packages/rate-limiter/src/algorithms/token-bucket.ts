@@ -1,4 +1,12 @@
-import { type AlgorithmImpl, EPSILON, LUA_EPSILON, spend } from './algorithm.js';
+import {
+  type AlgorithmImpl,
+  EPSILON,
+  LUA_CLOCK,
+  LUA_EPSILON,
+  LUA_SAVE,
+  LUA_SPEND,
+  spend,
+} from './algorithm.js';
 
 interface BucketState {
   /** Capacity in use: `burst - tokens` for a token bucket, the fill level for a leaky bucket. */
@@ -29,8 +37,10 @@ export const tokenBucket: AlgorithmImpl<BucketState> = {
     }
     return { used: next, at: now };
   },
-  lua: `
-local function decide(state, now, limit, windowMs, burst, op, amount)
+  lua: `${LUA_CLOCK}${LUA_SAVE}${LUA_SPEND}
+local function decide(op, amount, limit, windowMs, burst, stateKey)
+  local now = clock()
+  local state = redis.call('GET', stateKey)
   local rate = limit / windowMs
   local used = 0
   if state then
@@ -43,9 +53,8 @@ local function decide(state, now, limit, windowMs, burst, op, amount)
   local kept = nextUsed or used
   local remaining = math.max(0, math.floor(burst - kept + ${LUA_EPSILON}))
   local reset = math.max(0, math.ceil(kept / rate))
-  local newState = false
-  if nextUsed then newState = string.format('%.17g %.17g', nextUsed, now) end
-  return newState, allowed and 1 or 0, remaining, reset, retry
+  if nextUsed then save(stateKey, string.format('%.17g %.17g', nextUsed, now), reset) end
+  return allowed and 1 or 0, remaining, reset, retry
 end
 `,
 };

@@ -8,9 +8,16 @@ export interface RedisStoreOptions {
   client: Redis | Cluster;
   /** Prefix of every key. Default `rl`. Keys look like `rl:{<key>}` plus `:log`, `:blk`, `:vio`. */
   prefix?: string;
+  /**
+   * Write the script calls of one event-loop tick to the connection in one go (the socket is
+   * corked for the rest of the tick): one system call for many decisions, on both ends. Plain
+   * clients only (a Cluster routes each call itself). Default true.
+   */
+  coalesceWrites?: boolean;
 }
 
-type Reply = [allowed: number, remaining: number, resetMs: number, retryAfterMs: number, blocked: number];
+/** verdict: 1 allowed, 0 limited, 2 blocked. */
+type Reply = [verdict: number, remaining: number, resetMs: number, retryAfterMs: number];
 
 /**
  * Rate-limit state in Redis (or Redis Cluster). Every decision is one call of one Lua script
@@ -22,15 +29,20 @@ export class RedisStore implements RateLimitStore {
   readonly name = 'redis';
   readonly #client: Redis | Cluster;
   readonly #prefix: string;
+  readonly #coalesce: boolean;
+  /** The connection corked until the end of this tick, if any. */
+  #corked: Redis['stream'] | undefined;
 
-  constructor({ client, prefix = 'rl' }: RedisStoreOptions) {
+  constructor({ client, prefix = 'rl', coalesceWrites = true }: RedisStoreOptions) {
     invariant(
       client !== null && typeof client === 'object' && typeof (client as Redis).evalsha === 'function',
       'redisStore: pass an ioredis client (new Redis(url)) or cluster (new Redis.Cluster(nodes)) as `client`',
     );
     invariant(typeof prefix === 'string', 'redisStore: prefix must be a string');
+    invariant(typeof coalesceWrites === 'boolean', 'redisStore: coalesceWrites must be true or false');
     this.#client = client;
     this.#prefix = prefix;
+    this.#coalesce = coalesceWrites && !client.isCluster;
   }
 
   /** The Redis keys of a limiter key: state, block, log (sliding window), violations. */
@@ -42,30 +54,43 @@ export class RedisStore implements RateLimitStore {
   apply(key: string, policy: StorePolicy, operation: StoreOperation, amount: number): Promise<StoreResult> {
     const script = RATE_LIMIT_SCRIPTS[policy.algorithm];
     const base = `${this.#prefix}:{${key}}`;
-    // Only the keys this call can touch: the log for the sliding window, the violation counter when
-    // blocking after violations, all four to reset. Fewer arguments, faster calls.
+    const blocking = policy.blockAfterViolations > 0;
     const all = operation === 'reset' || operation === 'block';
-    const keys = [base, `${base}:blk`];
-    if (all || policy.algorithm === 'sliding-window' || policy.blockAfterViolations > 0)
-      keys.push(`${base}:log`);
-    if (all || policy.blockAfterViolations > 0) keys.push(`${base}:vio`);
-    const args = [
-      keys.length,
-      ...keys,
-      operation,
-      amount,
-      policy.limit,
-      policy.windowMs,
-      policy.burst,
-      policy.blockAfterViolations,
-      policy.blockDurationMs,
-    ];
-    // Plain promise chains rather than async/await: this is the hot path.
+    const tail = policyArgs(policy);
+    // Only the keys this call can touch (the log for the sliding window, the violation counter when
+    // blocking after violations, all four to reset or block), and the policy's arguments as strings
+    // made once: this is the hot path.
+    const args: (string | number)[] =
+      all || blocking || policy.algorithm === 'sliding-window'
+        ? all || blocking
+          ? [4, base, `${base}:blk`, `${base}:log`, `${base}:vio`, operation, amount, ...tail]
+          : [3, base, `${base}:blk`, `${base}:log`, operation, amount, ...tail]
+        : [2, base, `${base}:blk`, operation, amount, ...tail];
+    if (this.#coalesce && this.#corked === undefined) this.#cork();
     return this.#client.evalsha(script.sha, ...(args as [number])).then(toResult, (error: unknown) => {
       if (!isNoScript(error)) throw error;
       return this.#client.eval(script.source, ...(args as [number])).then(toResult);
     });
   }
+
+  /**
+   * Holds the connection's writes until the next tick, when Node writes them with one writev:
+   * with many decisions in flight, a system call per decision was the biggest cost on both sides.
+   * Only delays writes within the current tick; other commands on the client are batched too.
+   */
+  #cork(): void {
+    const stream = (this.#client as Redis).stream;
+    if (!stream?.writable) return; // not connected: ioredis queues the command itself
+    stream.cork();
+    this.#corked = stream;
+    process.nextTick(this.#uncork);
+  }
+
+  readonly #uncork = (): void => {
+    const stream = this.#corked;
+    this.#corked = undefined;
+    stream?.uncork();
+  };
 
   /** The client belongs to the caller; closing the store does not quit it. */
   async close(): Promise<void> {}
@@ -75,20 +100,36 @@ export class RedisStore implements RateLimitStore {
   }
 }
 
+/** ARGV after operation and amount: limit, windowMs, then burst and blocking only when not the defaults. */
+const policyArgCache = new WeakMap<StorePolicy, string[]>();
+function policyArgs(policy: StorePolicy): string[] {
+  let args = policyArgCache.get(policy);
+  if (args === undefined) {
+    const { limit, windowMs, burst, blockAfterViolations, blockDurationMs } = policy;
+    args = [String(limit), String(windowMs)];
+    if (blockAfterViolations > 0)
+      args.push(String(burst), String(blockAfterViolations), String(blockDurationMs));
+    else if (burst !== limit) args.push(String(burst));
+    policyArgCache.set(policy, args);
+  }
+  return args;
+}
+
 function toResult(value: unknown): StoreResult {
   const reply = value as Reply;
-  if (!Array.isArray(reply) || reply.length !== 5) {
+  if (!Array.isArray(reply) || reply.length !== 4) {
     throw new NoaError(
       'NOA_RATE_LIMIT_STORE_REPLY',
       `redisStore: unexpected reply ${JSON.stringify(reply)} from the rate-limit script; is this a Redis >= 5 server?`,
     );
   }
+  const verdict = reply[0];
   return {
-    allowed: reply[0] === 1,
+    allowed: verdict === 1,
     remaining: reply[1],
     resetMs: reply[2],
     retryAfterMs: reply[3],
-    blocked: reply[4] === 1,
+    blocked: verdict === 2,
   };
 }
 
