@@ -306,6 +306,34 @@ describe('events, stats, metrics, lifecycle', () => {
     ).toHaveLength(1);
   });
 
+  it('close() also waits for a getOrSet still reading a remote tier, and for the load it then starts (fake remote tier)', async () => {
+    const read = deferred<undefined>();
+    const remote: CacheTier = {
+      name: 'remote (fake)',
+      kind: 'shared',
+      attach() {},
+      get: () => read.promise,
+      set: async () => {},
+      delete: async () => {},
+      clear: async () => {},
+    };
+    const cache = createCache({ namespace: 'app', tiers: [memoryTier(), remote] });
+    let loaded = false;
+    const result = cache.getOrSet('k', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      loaded = true;
+      return 'v';
+    });
+    let closed = false;
+    const closing = cache.close().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(closed).toBe(false);
+    read.resolve(undefined); // a miss: the loader runs now
+    await closing;
+    expect(loaded).toBe(true);
+    expect(await result).toBe('v');
+  });
+
   it('close() waits for running loaders, then refuses calls', async () => {
     const cache = createCache({ namespace: 'app', tiers: [memoryTier()] });
     const gate = deferred<string>();
