@@ -11,11 +11,12 @@ import {
   sleep,
   TypedEventEmitter,
 } from '@noa/core';
-import { Pool } from 'undici';
+import { type BodyMixin, Pool } from 'undici';
 import { type Balancer, type BalancerName, type BalancerOptions, createBalancer } from './balancer.js';
 import type { ServiceInstance } from './instance.js';
 import { resolveClientBasics } from './internal/client-options.js';
 import { InstancePicker, type OutcomeReport } from './internal/instance-picker.js';
+import { ProxyExchange } from './internal/proxy-exchange.js';
 import { childTraceparent, requestIdFrom } from './internal/trace-context.js';
 import type { OutlierDetectionOptions } from './outlier-detector.js';
 import type { Discovery, ServiceRegistry } from './registry.js';
@@ -96,6 +97,17 @@ export interface ServiceStreamResponse extends Omit<ServiceResponse, 'body' | 't
   body: Readable;
 }
 
+/** The gateway's response shape: the body goes straight into a ServerResponse (see ProxyExchange). */
+export interface ProxiedResponse extends Omit<ServiceStreamResponse, 'body'> {
+  body: ProxyExchange;
+}
+
+/** The client plus the gateway's proxy path (internal: the package does not export it). */
+export interface ProxyingServiceClient extends ServiceClient {
+  /** Like stream(), with a body to pipeTo() a ServerResponse instead of a Readable. */
+  proxy(request: Omit<ServiceRequest, 'signal'>): Promise<ProxiedResponse>;
+}
+
 export type ServiceClientEvents = {
   retry: [info: { attempt: number; instance: ServiceInstance; error: unknown }];
   eject: [info: { instance: ServiceInstance; durationMs: number }];
@@ -143,7 +155,20 @@ interface Prepared {
 interface Exchange {
   status: number;
   headers: Record<string, HeaderValue>;
-  body: Buffer | Readable;
+  body: Buffer | Readable | ProxyExchange;
+}
+
+/** request() buffers the body, stream() hands out undici's Readable, proxy() a ProxyExchange. */
+type Mode = 0 | 1 | 2;
+const BUFFER = 0;
+const STREAM = 1;
+const PROXY = 2;
+
+/** Drops a response body that will not be used. */
+function discard(body: Buffer | Readable | ProxyExchange): void {
+  if (body instanceof ProxyExchange) body.destroy();
+  // A destroyed undici body emits an abort error: listen so it cannot go unhandled.
+  else if (!Buffer.isBuffer(body)) body.on('error', () => {}).destroy();
 }
 
 /** Thrown for 5xx answers so they count as failures (breaker, ejection, retries); carries the response out. */
@@ -221,7 +246,7 @@ async function readBody(
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
-class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceClient {
+class Client extends TypedEventEmitter<ServiceClientEvents> implements ProxyingServiceClient {
   readonly service: string;
   readonly #discovery: Discovery;
   readonly #picker: InstancePicker;
@@ -318,7 +343,8 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     return pool;
   }
 
-  #prepare(request: ServiceRequest): Prepared {
+  /** `owned`: the caller hands over its headers object (the gateway's fresh copy), so none is made. */
+  #prepare(request: ServiceRequest, owned: boolean): Prepared {
     // Plain ifs, not invariant() or a local helper: no message or closure is built on this hot path.
     if (this.#closed) throw new NoaError('NOA_SERVICE_CLOSED', `the client for "${this.service}" is closed`);
     if (!request || typeof request.path !== 'string' || request.path.charCodeAt(0) !== 47)
@@ -348,7 +374,7 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     let headers: Record<string, HeaderValue>;
     if (given === undefined) headers = { 'x-request-id': requestId, traceparent };
     else {
-      headers = defaults ? given : { ...given };
+      headers = defaults || owned ? given : { ...given };
       headers['x-request-id'] = requestId;
       headers.traceparent = traceparent;
     }
@@ -371,16 +397,23 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
   }
 
   request(request: ServiceRequest): Promise<ServiceResponse> {
-    return this.#send(request, false) as Promise<ServiceResponse>;
+    return this.#send(request, BUFFER) as Promise<ServiceResponse>;
   }
 
   stream(request: ServiceRequest): Promise<ServiceStreamResponse> {
-    return this.#send(request, true) as Promise<ServiceStreamResponse>;
+    return this.#send(request, STREAM) as Promise<ServiceStreamResponse>;
   }
 
-  async #send(request: ServiceRequest, streaming: boolean): Promise<ServiceResponse | ServiceStreamResponse> {
-    const req = this.#prepare(request);
-    if (!streaming && req.streamBody)
+  proxy(request: Omit<ServiceRequest, 'signal'>): Promise<ProxiedResponse> {
+    return this.#send(request, PROXY) as Promise<ProxiedResponse>;
+  }
+
+  async #send(
+    request: ServiceRequest,
+    mode: Mode,
+  ): Promise<ServiceResponse | ServiceStreamResponse | ProxiedResponse> {
+    const req = this.#prepare(request, mode === PROXY);
+    if (mode === BUFFER && req.streamBody)
       throw invalidRequest('a stream body needs stream(); request() bodies must be strings or bytes');
     if (req.signal?.aborted) throw abortedError(this.service, req.signal.reason);
     const picker = this.#picker;
@@ -395,11 +428,11 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
       let started: number | undefined;
       let status = 0;
       let headers: Record<string, HeaderValue> | undefined;
-      let body: Buffer | Readable;
+      let body: Buffer | Readable | ProxyExchange;
       try {
         if (gate) report = await picker.admit(gate);
         started = picker.start(instance);
-        const response = await this.#pool(instance).request({
+        const options = {
           method: req.method as 'GET',
           path: req.path,
           headers: req.headers as Record<string, string>,
@@ -408,18 +441,24 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
           // The pool's defaults are the client's timeoutMs: only an override is passed.
           headersTimeout: req.timeoutMs === this.#timeoutMs ? undefined : req.timeoutMs,
           bodyTimeout: req.timeoutMs === this.#timeoutMs ? undefined : req.timeoutMs,
-        });
+        };
+        let response: { statusCode: number; headers: unknown; body: Readable | ProxyExchange };
+        if (mode === PROXY) {
+          const exchange = new ProxyExchange(req.streamBody ? (req.body as Readable) : undefined);
+          this.#pool(instance).dispatch(options, exchange);
+          response = await exchange.head;
+        } else response = await this.#pool(instance).request(options);
         status = response.statusCode;
         headers = response.headers as Record<string, HeaderValue>;
-        if (streaming) body = response.body;
+        if (mode !== BUFFER) body = response.body;
         else {
           const length = Number(headers['content-length']);
           // A known, acceptable length goes straight to undici's collector (the hot path).
           body =
             length <= this.#maxResponseBytes
-              ? Buffer.from(await response.body.arrayBuffer())
+              ? Buffer.from(await (response.body as Readable & BodyMixin).arrayBuffer())
               : await readBody(
-                  response.body,
+                  response.body as Readable,
                   headers['content-length'],
                   this.#maxResponseBytes,
                   this.service,
@@ -455,11 +494,9 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
                 : this.#retryStatuses.has(failedStatus))));
         if (!retryable) {
           if (!(error instanceof StatusFailure)) throw this.#finalError(error, instance, attempt);
-          return this.#respond(error.response, instance, attempt, streaming);
+          return this.#respond(error.response, instance, attempt, mode);
         }
-        // A destroyed undici body emits an abort error: listen so it cannot go unhandled.
-        if (error instanceof StatusFailure && streaming)
-          (error.response.body as Readable).on('error', () => {}).destroy();
+        if (error instanceof StatusFailure) discard(error.response.body);
         this.emit('retry', { attempt, instance, error });
         const delayMs = backoffDelay(this.#backoff, attempt);
         if (delayMs > 0) await sleep(delayMs, req.signal).catch(() => {});
@@ -467,14 +504,15 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
         continue;
       }
       picker.success(instance, report);
-      if (!streaming) {
+      if (mode === BUFFER) {
         picker.end(instance, started);
         return new Response(status, headers, body as Buffer, instance, attempt);
       }
-      const stream = body as Readable;
-      if (stream.destroyed) picker.end(instance, started);
-      else stream.once('close', () => picker.end(instance, started));
-      return { status, headers, body: stream, instance, attempts: attempt };
+      // The balancer's attempt lasts until the body is over.
+      if (body instanceof ProxyExchange) body.onDone(() => picker.end(instance, started));
+      else if ((body as Readable).destroyed) picker.end(instance, started);
+      else (body as Readable).once('close', () => picker.end(instance, started));
+      return { status, headers, body: body as Readable, instance, attempts: attempt };
     }
   }
 
@@ -482,9 +520,9 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
     result: Exchange,
     instance: ServiceInstance,
     attempts: number,
-    streaming: boolean,
+    mode: Mode,
   ): ServiceResponse | ServiceStreamResponse {
-    if (!streaming)
+    if (mode === BUFFER)
       return new Response(result.status, result.headers, result.body as Buffer, instance, attempts);
     return {
       status: result.status,
@@ -556,5 +594,10 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ServiceCl
  * traceparent propagation.
  */
 export function createServiceClient(options: ServiceClientOptions): ServiceClient {
+  return new Client(options);
+}
+
+/** createServiceClient() for the gateway, with proxy(). */
+export function createProxyingClient(options: ServiceClientOptions): ProxyingServiceClient {
   return new Client(options);
 }

@@ -3,7 +3,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { createMemoryMetrics, type Logger } from '@noa/core';
-import { uniqueName } from '@noa/testkit';
+import { uniqueName, waitUntil } from '@noa/testkit';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -202,6 +202,80 @@ describe('gateway (real upstreams on loopback)', () => {
     let received = 0;
     for await (const chunk of res.body) received += (chunk as Buffer).length;
     expect(received).toBe(8 * 1024 * 1024);
+  });
+
+  it('retries a 503 on another instance; a client that leaves aborts the upstream; an upstream dying mid-body cuts the response', async () => {
+    const flaky = uniqueName('flaky');
+    let upstreamClosed = 0;
+    upstreams.push(
+      await startUpstream(registry, flaky, (_req, res) => {
+        res.writeHead(503, { 'content-type': 'text/plain' });
+        res.end('unavailable');
+      }),
+      await startUpstream(registry, flaky, (req, res) => {
+        if (req.url === '/f/hang') {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.write('first chunk');
+          res.on('close', () => upstreamClosed++);
+          return;
+        }
+        if (req.url === '/f/die') {
+          res.writeHead(200, { 'content-length': '1000' });
+          res.write('x'.repeat(100), () => res.socket?.destroy());
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok');
+      }),
+    );
+    await start({
+      routes: [{ prefix: '/f', service: flaky, retry: { attempts: 2 }, circuitBreaker: false }],
+    });
+    for (let i = 0; i < 6; i++) {
+      const r = await call('/f/x');
+      expect(r.status).toBe(200);
+      expect(r.text).toBe('ok');
+    }
+    // The client reads the first chunk and goes away: the gateway aborts the upstream request.
+    await new Promise<void>((resolve, reject) => {
+      let tries = 0;
+      const attempt = () => {
+        const req = httpRequest(`${base}/f/hang`, (res) => {
+          if (res.statusCode !== 200) {
+            res.resume();
+            if (++tries < 10) attempt();
+            else reject(new Error('never reached the hanging instance'));
+            return;
+          }
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', () => {});
+        req.end();
+      };
+      attempt();
+    });
+    await waitUntil(() => upstreamClosed === 1, { timeoutMs: 5_000 });
+    // An upstream that dies after part of the body: the client sees a cut response, never a hang.
+    const cut = await new Promise<string>((resolve) => {
+      const req = httpRequest(`${base}/f/die`, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          resolve(`status ${res.statusCode}`);
+          return;
+        }
+        res.on('data', () => {});
+        res.on('end', () => resolve('complete'));
+        res.on('error', () => resolve('cut'));
+        res.on('aborted', () => resolve('cut'));
+      });
+      req.on('error', () => resolve('cut'));
+      req.end();
+    });
+    expect(cut).toBe('cut');
+    expect((await call('/f/x')).status).toBe(200);
   });
 
   it('rejects traversal, malformed URLs and oversized input with clear 4xx, and keeps serving', async () => {

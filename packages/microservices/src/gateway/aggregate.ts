@@ -98,6 +98,7 @@ export function createAggregator(
           res.writeHead(result.status, {
             'content-type': 'application/json',
             'www-authenticate': result.challenge,
+            'x-request-id': requestId,
           });
           res.end(body);
           return true;
@@ -152,6 +153,7 @@ export function createAggregator(
       res.writeHead(failed === entries.length ? 502 : 200, {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(payload),
+        'x-request-id': requestId,
       });
       res.end(req.method === 'HEAD' ? undefined : payload);
       return true;

@@ -20,7 +20,11 @@ import {
 } from '@noa/rate-limiter';
 import { requestIdFrom } from '../internal/trace-context.js';
 import type { ServiceRegistry } from '../registry.js';
-import { createServiceClient, type ServiceClient, type ServiceClientOptions } from '../service-client.js';
+import {
+  createProxyingClient,
+  type ProxyingServiceClient,
+  type ServiceClientOptions,
+} from '../service-client.js';
 import { type AggregateRoute, createAggregator } from './aggregate.js';
 import { type Authenticator, createAuthenticator, type RouteAuth } from './auth.js';
 import { type CorsOptions, createCors } from './cors.js';
@@ -132,8 +136,10 @@ interface CompiledRoute {
   route: GatewayRoute;
   name: string;
   prefix: string[];
+  /** The prefix path stripPrefix removes (for X-Forwarded-Prefix), else undefined. */
+  strippedPrefix?: string;
   methods?: Set<string>;
-  client: ServiceClient;
+  client: ProxyingServiceClient;
   auth?: Authenticator;
   limiter?: { limiter: RateLimiter; key: RouteRateLimit['key']; headers: HeaderStyle };
 }
@@ -145,8 +151,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOA_GATEWAY_BODY_TOO_LARGE: 413,
 };
 
+/** An answer from the gateway itself, with the request id. */
 function sendJson(
   res: ServerResponse,
+  requestId: string,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
@@ -159,6 +167,7 @@ function sendJson(
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(payload),
+    'x-request-id': requestId,
     ...headers,
   });
   res.end(payload);
@@ -179,6 +188,9 @@ function limitBody(req: IncomingMessage, limit: number): Transform {
   return req.pipe(counter);
 }
 
+/** What #admit() answers for a route without auth or rate limit. */
+const OPEN: { subject?: string; headers?: Record<string, string> } = {};
+
 const hasBody = (req: IncomingMessage) =>
   req.headers['transfer-encoding'] !== undefined ||
   (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
@@ -198,6 +210,9 @@ class ApiGateway implements Gateway {
   readonly #latency;
   /** Label objects are built only when someone collects metrics. */
   readonly #measured: boolean;
+  /** Metrics or an access log want each request's end (a 'finish' listener and a clock read). */
+  readonly #observed: boolean;
+  readonly #aggregated: boolean;
   #closed = false;
 
   constructor(options: GatewayOptions) {
@@ -211,6 +226,8 @@ class ApiGateway implements Gateway {
     this.#limits = { headerBytes: 16_384, bodyBytes: 10 * 1024 * 1024, urlBytes: 8_192, ...options.limits };
     const metrics = options.metrics ?? noopMetrics;
     this.#measured = metrics !== noopMetrics;
+    this.#observed = this.#measured || this.#logger !== noopLogger;
+    this.#aggregated = (options.aggregate?.length ?? 0) > 0;
     this.#requests = metrics.counter({
       name: 'gateway_requests_total',
       help: 'Requests handled by the gateway',
@@ -263,7 +280,7 @@ class ApiGateway implements Gateway {
       `createGateway: route prefix ${route.prefix} is not a clean absolute path`,
     );
     const name = route.name ?? route.prefix;
-    const client = createServiceClient({
+    const client = createProxyingClient({
       ...this.#options.client,
       registry: this.#options.registry,
       service: route.service,
@@ -293,6 +310,7 @@ class ApiGateway implements Gateway {
       route,
       name,
       prefix: prefix.segments,
+      strippedPrefix: route.stripPrefix ? joinSegments(prefix.segments) : undefined,
       methods: route.methods ? new Set(route.methods.map((m) => m.toUpperCase())) : undefined,
       client,
       auth,
@@ -324,12 +342,15 @@ class ApiGateway implements Gateway {
     return sameP.find((r) => r.route.version === wanted || r.route.version === undefined);
   }
 
+  // The request id is not set with res.setHeader() up front: any header set that way sends
+  // writeHead() down Node's slow path (setHeader per header). Every answer adds it itself.
   readonly handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const started = performance.now();
     const requestId = requestIdFrom(req.headers['x-request-id']);
-    res.setHeader('x-request-id', requestId);
     const state = { route: 'unmatched' };
-    res.once('finish', () => this.#observe(req, res, state.route, requestId, started));
+    if (this.#observed) {
+      const started = performance.now();
+      res.once('finish', () => this.#observe(req, res, state.route, requestId, started));
+    }
     this.#handle(req, res, requestId, state).catch((error) => this.#fail(res, error, requestId, state.route));
   };
 
@@ -374,6 +395,7 @@ class ApiGateway implements Gateway {
       headers['retry-after'] = String(Math.max(1, Math.ceil((retryAfterMs ?? 1_000) / 1_000)));
     sendJson(
       res,
+      requestId,
       status,
       { error: status === 413 ? 'request body too large' : 'upstream unavailable', code, requestId },
       headers,
@@ -381,16 +403,20 @@ class ApiGateway implements Gateway {
   }
 
   /** Path + query, parsed and normalised, or an error already sent. */
-  #target(req: IncomingMessage, res: ServerResponse): { segments: string[]; query: string } | undefined {
+  #target(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+  ): { segments: string[]; query: string } | undefined {
     const url = req.url ?? '/';
     if (url.length > this.#limits.urlBytes) {
-      sendJson(res, 414, { error: 'request target too long' });
+      sendJson(res, requestId, 414, { error: 'request target too long' });
       return undefined;
     }
     const q = url.indexOf('?');
     const normalized = normalizePath(q === -1 ? url : url.slice(0, q));
     if ('error' in normalized) {
-      sendJson(res, 400, { error: normalized.error });
+      sendJson(res, requestId, 400, { error: normalized.error });
       return undefined;
     }
     return { segments: normalized.segments, query: q === -1 ? '' : url.slice(q) };
@@ -400,13 +426,20 @@ class ApiGateway implements Gateway {
     compiled: CompiledRoute,
     req: IncomingMessage,
     res: ServerResponse,
+    requestId: string,
   ): Promise<{ subject?: string; headers?: Record<string, string> } | undefined> {
     let subject: string | undefined;
     let headers: Record<string, string> | undefined;
     if (compiled.auth) {
       const result = await compiled.auth.authenticate(req);
       if (!result.ok) {
-        sendJson(res, result.status, { error: result.error }, { 'www-authenticate': result.challenge });
+        sendJson(
+          res,
+          requestId,
+          result.status,
+          { error: result.error },
+          { 'www-authenticate': result.challenge },
+        );
         return undefined;
       }
       subject = result.subject;
@@ -433,6 +466,7 @@ class ApiGateway implements Gateway {
       if (!decision.allowed) {
         sendJson(
           res,
+          requestId,
           429,
           { error: 'too many requests' },
           { 'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1_000))) },
@@ -449,22 +483,35 @@ class ApiGateway implements Gateway {
     requestId: string,
     state: { route: string },
   ): Promise<void> {
-    if (this.#cors?.handle(req, res)) return;
-    const target = this.#target(req, res);
+    if (this.#cors) {
+      res.setHeader('x-request-id', requestId); // CORS sets its headers progressively anyway
+      if (this.#cors.handle(req, res)) return;
+    }
+    const target = this.#target(req, res, requestId);
     if (!target) return;
-    if (await this.#aggregator.handle(req, res, target.segments, requestId, (name) => (state.route = name)))
+    if (
+      this.#aggregated &&
+      (await this.#aggregator.handle(req, res, target.segments, requestId, (name) => (state.route = name)))
+    )
       return;
     const compiled = this.#match(target.segments, req);
-    if (!compiled) return sendJson(res, 404, { error: 'no route', requestId });
+    if (!compiled) return sendJson(res, requestId, 404, { error: 'no route', requestId });
     state.route = compiled.name;
     const method = req.method ?? 'GET';
     if (compiled.methods && !compiled.methods.has(method)) {
-      return sendJson(res, 405, { error: 'method not allowed' }, { allow: [...compiled.methods].join(', ') });
+      return sendJson(
+        res,
+        requestId,
+        405,
+        { error: 'method not allowed' },
+        { allow: [...compiled.methods].join(', ') },
+      );
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.#limits.bodyBytes)
-      return sendJson(res, 413, { error: 'request body too large', requestId });
-    const admitted = await this.#admit(compiled, req, res);
+      return sendJson(res, requestId, 413, { error: 'request body too large', requestId });
+    const admitted =
+      compiled.auth || compiled.limiter ? await this.#admit(compiled, req, res, requestId) : OPEN;
     if (!admitted) return;
 
     const { route } = compiled;
@@ -472,7 +519,7 @@ class ApiGateway implements Gateway {
     const headers = upstreamHeaders(req, {
       skip: this.#skip,
       add: admitted.headers,
-      prefix: route.stripPrefix ? joinSegments(compiled.prefix) : undefined,
+      prefix: compiled.strippedPrefix,
     });
     headers['x-request-id'] = requestId;
     if (route.version) headers['x-api-version'] = route.version;
@@ -487,7 +534,7 @@ class ApiGateway implements Gateway {
     if (route.transform?.request) await route.transform.request(ctx);
     const body = hasBody(req) ? limitBody(req, this.#limits.bodyBytes) : undefined;
     // No AbortSignal here: one per request costs measurable CPU, and the timeout bounds the wait.
-    const upstream = await compiled.client.stream({
+    const upstream = await compiled.client.proxy({
       method: ctx.method,
       path: ctx.path,
       headers: ctx.headers,
@@ -506,17 +553,13 @@ class ApiGateway implements Gateway {
       upstream.status = rctx.status;
     }
     if (res.destroyed) {
-      upstream.body.on('error', () => {}).destroy();
+      upstream.body.destroy();
       return;
     }
+    outHeaders['x-request-id'] = requestId;
     res.writeHead(upstream.status, outHeaders as Record<string, string>);
-    // pipe() rather than pipeline(): pipeline allocates and aborts an AbortController per call.
-    const source = upstream.body;
-    source.on('error', (error) => res.destroy(error));
-    res.once('close', () => {
-      if (!source.readableEnded) source.destroy();
-    });
-    source.pipe(res);
+    // Straight from undici's callbacks into the response: no Readable and no pipe() in between.
+    upstream.body.pipeTo(res);
   }
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

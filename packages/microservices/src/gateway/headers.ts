@@ -19,6 +19,9 @@ const HOP_BY_HOP = new Set([
 function connectionListed(headers: IncomingHttpHeaders | OutgoingHttpHeaders): Set<string> | undefined {
   const value = headers.connection;
   if (!value || typeof value !== 'string') return undefined;
+  // The common values list no other header: skip the split on every request.
+  if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close')
+    return undefined;
   const names = value
     .toLowerCase()
     .split(',')
@@ -93,7 +96,8 @@ export function upstreamHeaders(
   if (host) out['x-forwarded-host'] ??= host;
   if (options.prefix) out['x-forwarded-prefix'] = options.prefix;
   const node = ip.includes(':') ? `"[${ip}]"` : ip;
-  const element = `for=${node};proto=${proto}${host ? `;host="${host.replace(/["\\]/g, '')}"` : ''}`;
+  const quoted = host.includes('"') || host.includes('\\') ? host.replace(/["\\]/g, '') : host;
+  const element = `for=${node};proto=${proto}${host ? `;host="${quoted}"` : ''}`;
   const forwarded = out.forwarded;
   out.forwarded = forwarded
     ? `${Array.isArray(forwarded) ? forwarded.join(', ') : forwarded}, ${element}`
