@@ -97,6 +97,14 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
   readonly #decisions: ReturnType<Metrics['counter']> | undefined;
   readonly #labels = new Map<string, Labels>();
   readonly #halfOpenAfterMs: number;
+  /** Filled by the memory store on the synchronous path, read at once: one object for all decisions. */
+  readonly #scratch: StoreResult = {
+    allowed: false,
+    remaining: 0,
+    resetMs: 0,
+    retryAfterMs: 0,
+    blocked: false,
+  };
 
   constructor(options: RateLimiterOptions) {
     super();
@@ -235,7 +243,7 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
       }
     }
     if (this.#sync) {
-      const result = this.#sync.applySync(full, this.policy, op, amount);
+      const result = this.#sync.applySync(full, this.policy, op, amount, this.#scratch);
       return Promise.resolve(this.#finish(key, this.#toDecision(full, key, result, 'store')));
     }
     return this.#decideAsync(full, key, op, amount);
@@ -300,8 +308,10 @@ class Limiter extends TypedEventEmitter<RateLimiterEvents> implements RateLimite
 
   #toDecision(full: string, key: string, r: StoreResult, decidedBy: 'store' | 'fallback'): RateLimitDecision {
     if (r.blocked) {
-      if (this.#blocks.add(full, Date.now() + r.retryAfterMs)) this.emit('blocked', key, r.retryAfterMs);
-      return blockedDecision(this.policy.burst, r.retryAfterMs, decidedBy);
+      // Read before emitting: a listener may decide again, which refills the shared scratch result.
+      const ms = r.retryAfterMs;
+      if (this.#blocks.add(full, Date.now() + ms)) this.emit('blocked', key, ms);
+      return blockedDecision(this.policy.burst, ms, decidedBy);
     }
     return {
       allowed: r.allowed,

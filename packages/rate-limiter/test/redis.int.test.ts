@@ -28,4 +28,23 @@ describe.skipIf(!redis.available)('redis store', () => {
     expect(await client.pttl(s)).toBeGreaterThan(50_000);
     expect(await client.pttl(l)).toBeGreaterThan(50_000);
   });
+
+  it('writes the calls of one tick together, uncorks afterwards, and is exact either way', async () => {
+    await client.ping();
+    for (const coalesceWrites of [true, false]) {
+      const limiter = createRateLimiter({
+        algorithm: 'fixed-window',
+        limit: 50,
+        windowMs: 60_000,
+        name: `coalesce-${coalesceWrites}`,
+        store: redisStore({ client, prefix, coalesceWrites }),
+      });
+      const decisions = Array.from({ length: 200 }, () => limiter.consume('k'));
+      expect(client.stream.writableCorked).toBe(coalesceWrites ? 1 : 0);
+      const settled = await Promise.all(decisions);
+      expect(settled.filter((d) => d.allowed)).toHaveLength(50);
+      expect(settled.filter((d) => d.reason === 'limited')).toHaveLength(150);
+      expect(client.stream.writableCorked).toBe(0);
+    }
+  });
 });

@@ -47,26 +47,35 @@ export class MemoryStore implements RateLimitStore {
     return Promise.resolve(this.applySync(key, policy, operation, amount));
   }
 
-  /** The same as `apply`, synchronously: the memory store never waits. */
-  applySync(key: string, policy: StorePolicy, operation: StoreOperation, amount: number): StoreResult {
+  /**
+   * The same as `apply`, synchronously: the memory store never waits. Writes the answer into
+   * `into` when given (the limiter reuses one object, so a decision allocates only what it returns).
+   */
+  applySync(
+    key: string,
+    policy: StorePolicy,
+    operation: StoreOperation,
+    amount: number,
+    into: StoreResult = { allowed: false, remaining: 0, resetMs: 0, retryAfterMs: 0, blocked: false },
+  ): StoreResult {
     const now = this.#now();
     let entry = this.#entries.get(key);
     if (operation === 'reset') {
       this.#entries.delete(key);
-      return { allowed: true, remaining: policy.burst, resetMs: 0, retryAfterMs: 0, blocked: false };
+      return fill(into, true, policy.burst, 0, 0, false);
     }
     if (operation === 'block') {
       entry ??= this.#create(key);
       entry.blockedUntil = now + amount;
       entry.violations = 0;
-      return blockedResult(amount);
+      return blocked(into, amount);
     }
     if (
       entry !== undefined &&
       entry.blockedUntil > now &&
       (operation === 'consume' || operation === 'peek')
     ) {
-      return blockedResult(Math.ceil(entry.blockedUntil - now));
+      return blocked(into, Math.ceil(entry.blockedUntil - now));
     }
     const out = this.#out;
     const live = entry !== undefined && entry.expiresAt > now ? entry.state : undefined;
@@ -86,16 +95,10 @@ export class MemoryStore implements RateLimitStore {
       if (entry.violations >= policy.blockAfterViolations) {
         entry.violations = 0;
         entry.blockedUntil = now + policy.blockDurationMs;
-        return blockedResult(policy.blockDurationMs);
+        return blocked(into, policy.blockDurationMs);
       }
     }
-    return {
-      allowed: out.allowed,
-      remaining: out.remaining,
-      resetMs: out.resetMs,
-      retryAfterMs: out.retryAfterMs,
-      blocked: false,
-    };
+    return fill(into, out.allowed, out.remaining, out.resetMs, out.retryAfterMs, false);
   }
 
   #create(key: string): Entry {
@@ -135,8 +138,24 @@ export class MemoryStore implements RateLimitStore {
   }
 }
 
-function blockedResult(ms: number): StoreResult {
-  return { allowed: false, remaining: 0, resetMs: ms, retryAfterMs: ms, blocked: true };
+function fill(
+  into: StoreResult,
+  allowed: boolean,
+  remaining: number,
+  resetMs: number,
+  retryAfterMs: number,
+  blocked: boolean,
+): StoreResult {
+  into.allowed = allowed;
+  into.remaining = remaining;
+  into.resetMs = resetMs;
+  into.retryAfterMs = retryAfterMs;
+  into.blocked = blocked;
+  return into;
+}
+
+function blocked(into: StoreResult, ms: number): StoreResult {
+  return fill(into, false, 0, ms, ms, true);
 }
 
 /** The in-process store: a full implementation, the default when no store is given. */
