@@ -14,8 +14,8 @@ export interface GuardOptions {
 
 interface PendingCall {
   deadline: number;
-  settled: boolean;
   fail: () => void;
+  prev: PendingCall | undefined;
   next: PendingCall | undefined;
 }
 
@@ -23,9 +23,9 @@ interface PendingCall {
  * Bounds every call to a remote dependency: a deadline per call, and a circuit breaker (from core)
  * that fails fast while the dependency is down, so a dead Redis costs callers nothing but a branch.
  * A timer per call is a visible cost on a path that does tens of thousands of calls per second, so
- * calls with the default timeout wait in one FIFO (their deadlines arrive in the order they
+ * calls with the default timeout wait in one list (their deadlines arrive in the order they
  * started) and a single timer is armed for the oldest one: each call fails at its own deadline,
- * not later. Settled calls are dropped from the FIFO when the timer reaches them.
+ * not later. A call that settles leaves the list at once, so nothing outlives it there.
  */
 export class Guard {
   readonly breaker: CircuitBreaker;
@@ -60,25 +60,34 @@ export class Guard {
     return this.breaker.execute(
       () =>
         new Promise<T>((resolve, reject) => {
+          let settled = false;
           const pending: PendingCall = {
             deadline: due,
-            settled: false,
-            fail: () => reject(this.#timeout(what, due - now)),
+            fail: () => {
+              settled = true;
+              reject(this.#timeout(what, due - now));
+            },
+            prev: undefined,
             next: undefined,
           };
-          // Default-timeout calls keep the FIFO ordered by deadline; others get their own timer.
+          // Default-timeout calls keep the list ordered by deadline; others get their own timer.
+          const listed = due === now + this.timeoutMs;
           let own: NodeJS.Timeout | undefined;
-          if (due === now + this.timeoutMs) this.#enqueue(pending);
-          else own = setTimeout(() => this.#expire(pending), due - now);
+          if (listed) this.#enqueue(pending);
+          else own = setTimeout(pending.fail, due - now);
+          const done = () => {
+            if (listed) this.#unlink(pending);
+            else clearTimeout(own);
+          };
           call().then(
             (value) => {
-              pending.settled = true;
-              clearTimeout(own);
+              if (settled) return;
+              done();
               resolve(value);
             },
             (error) => {
-              pending.settled = true;
-              clearTimeout(own);
+              if (settled) return;
+              done();
               reject(error);
             },
           );
@@ -94,33 +103,36 @@ export class Guard {
   }
 
   #enqueue(pending: PendingCall): void {
+    pending.prev = this.#tail;
     if (this.#tail === undefined) this.#head = pending;
     else this.#tail.next = pending;
     this.#tail = pending;
     if (this.#timer === undefined) this.#arm(pending.deadline);
   }
 
+  #unlink(pending: PendingCall): void {
+    const { prev, next } = pending;
+    if (prev === undefined) this.#head = next;
+    else prev.next = next;
+    if (next === undefined) this.#tail = prev;
+    else next.prev = prev;
+    pending.prev = pending.next = undefined;
+  }
+
   #arm(deadline: number): void {
     this.#timer = setTimeout(() => this.#sweep(), Math.max(0, deadline - Date.now()));
   }
 
-  #expire(pending: PendingCall): void {
-    if (pending.settled) return;
-    pending.settled = true;
-    pending.fail();
-  }
-
-  /** Fails every call whose deadline has passed, drops settled ones, re-arms for the next. */
+  /** Fails every call whose deadline has passed and re-arms for the next one, if any. */
   #sweep(): void {
     this.#timer = undefined;
     const now = Date.now();
     let head = this.#head;
-    while (head !== undefined && (head.settled || head.deadline <= now)) {
-      this.#expire(head);
-      head = head.next;
+    while (head !== undefined && head.deadline <= now) {
+      this.#unlink(head);
+      head.fail();
+      head = this.#head;
     }
-    this.#head = head;
-    if (head === undefined) this.#tail = undefined;
-    else this.#arm(head.deadline);
+    if (head !== undefined) this.#arm(head.deadline);
   }
 }
