@@ -2,6 +2,7 @@ import type { BenchTable } from '@noa/testkit';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 import { startChild } from './child.js';
+import { median } from './stats.js';
 
 const SECRET = 'benchmark-secret-that-is-at-least-32-bytes-long';
 
@@ -37,11 +38,6 @@ async function run(
     });
   });
 }
-
-const median = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /**
  * The gateway under autocannon (loopback, every proxy and the upstream in its own process), against

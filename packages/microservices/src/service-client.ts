@@ -11,12 +11,12 @@ import {
   sleep,
   TypedEventEmitter,
 } from '@noa/core';
-import { type BodyMixin, Pool } from 'undici';
+import { Pool } from 'undici';
 import { type Balancer, type BalancerName, type BalancerOptions, createBalancer } from './balancer.js';
 import type { ServiceInstance } from './instance.js';
 import { resolveClientBasics } from './internal/client-options.js';
+import { BufferedExchange, ProxyExchange } from './internal/exchanges.js';
 import { InstancePicker, type OutcomeReport } from './internal/instance-picker.js';
-import { ProxyExchange } from './internal/proxy-exchange.js';
 import { childTraceparent, requestIdFrom } from './internal/trace-context.js';
 import type { OutlierDetectionOptions } from './outlier-detector.js';
 import type { Discovery, ServiceRegistry } from './registry.js';
@@ -215,37 +215,6 @@ class Response implements ServiceResponse {
   }
 }
 
-async function readBody(
-  body: Readable & { arrayBuffer?: () => Promise<ArrayBuffer> },
-  declaredLength: HeaderValue,
-  limit: number,
-  service: string,
-): Promise<Buffer> {
-  const tooLarge = () =>
-    new NoaError(
-      'NOA_SERVICE_RESPONSE_TOO_LARGE',
-      `${service} sent more than maxResponseBytes (${limit}); raise it or use stream()`,
-    );
-  const declared = typeof declaredLength === 'string' ? Number(declaredLength) : Number.NaN;
-  if (declared > limit) {
-    body.on('error', () => {}).destroy();
-    throw tooLarge();
-  }
-  // With a known length, undici's own collector is much cheaper than async iteration.
-  if (declared <= limit && body.arrayBuffer) return Buffer.from(await body.arrayBuffer());
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      body.destroy();
-      throw tooLarge();
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-}
-
 class Client extends TypedEventEmitter<ServiceClientEvents> implements ProxyingServiceClient {
   readonly service: string;
   readonly #discovery: Discovery;
@@ -442,28 +411,19 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ProxyingS
           headersTimeout: req.timeoutMs === this.#timeoutMs ? undefined : req.timeoutMs,
           bodyTimeout: req.timeoutMs === this.#timeoutMs ? undefined : req.timeoutMs,
         };
-        let response: { statusCode: number; headers: unknown; body: Readable | ProxyExchange };
-        if (mode === PROXY) {
+        let response: { statusCode: number; headers: unknown; body: Buffer | Readable | ProxyExchange };
+        if (mode === BUFFER) {
+          const exchange = new BufferedExchange(this.#maxResponseBytes, this.service, req.signal);
+          this.#pool(instance).dispatch(options, exchange);
+          response = await exchange.done;
+        } else if (mode === PROXY) {
           const exchange = new ProxyExchange(req.streamBody ? (req.body as Readable) : undefined);
           this.#pool(instance).dispatch(options, exchange);
           response = await exchange.head;
         } else response = await this.#pool(instance).request(options);
         status = response.statusCode;
         headers = response.headers as Record<string, HeaderValue>;
-        if (mode !== BUFFER) body = response.body;
-        else {
-          const length = Number(headers['content-length']);
-          // A known, acceptable length goes straight to undici's collector (the hot path).
-          body =
-            length <= this.#maxResponseBytes
-              ? Buffer.from(await (response.body as Readable & BodyMixin).arrayBuffer())
-              : await readBody(
-                  response.body as Readable,
-                  headers['content-length'],
-                  this.#maxResponseBytes,
-                  this.service,
-                );
-        }
+        body = response.body;
         if (status >= 500) throw new StatusFailure({ status, headers, body });
       } catch (caught) {
         if (started !== undefined) picker.end(instance, started);
@@ -473,7 +433,7 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ProxyingS
           : TIMEOUTS.has(errorCode(caught) ?? '')
             ? new NoaError(
                 'NOA_SERVICE_TIMEOUT',
-                status
+                errorCode(caught) === 'UND_ERR_BODY_TIMEOUT'
                   ? `${this.service} stalled sending its body for ${req.timeoutMs} ms`
                   : `${this.service} did not answer within ${req.timeoutMs} ms`,
                 { cause: caught },

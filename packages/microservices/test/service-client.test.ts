@@ -99,6 +99,48 @@ describe('service client (real HTTP upstreams on loopback)', () => {
     });
   });
 
+  it('buffers multi-chunk bodies whole, enforces maxResponseBytes (declared or streamed), times out a stalled body', async () => {
+    setup();
+    const name = uniqueName('bodies');
+    const big = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = i % 251;
+    await upstream(name, (req, res) => {
+      if (req.url === '/big') {
+        // chunked, in many writes
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        for (let offset = 0; offset < big.length; offset += 64 * 1024)
+          res.write(big.subarray(offset, offset + 64 * 1024));
+        res.end();
+      } else if (req.url === '/declared') {
+        res.writeHead(200, { 'content-length': String(big.length) });
+        res.end(big);
+      } else if (req.url === '/stall') {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('x'.repeat(10));
+      } else res.end('small');
+    });
+    const users = client({ service: name, retry: false, outlierDetection: false, timeoutMs: 300 });
+    const whole = await users.request({ path: '/big' });
+    expect(whole.body.equals(big)).toBe(true);
+    const limited = client({
+      service: name,
+      retry: false,
+      outlierDetection: false,
+      maxResponseBytes: 1024 * 1024,
+    });
+    await expect(limited.request({ path: '/big' })).rejects.toMatchObject({
+      code: 'NOA_SERVICE_RESPONSE_TOO_LARGE',
+    });
+    await expect(limited.request({ path: '/declared' })).rejects.toMatchObject({
+      code: 'NOA_SERVICE_RESPONSE_TOO_LARGE',
+    });
+    expect((await limited.request({ path: '/ok' })).text()).toBe('small');
+    await expect(users.request({ path: '/stall' })).rejects.toMatchObject({
+      code: 'NOA_SERVICE_TIMEOUT',
+      message: expect.stringContaining('stalled'),
+    });
+  });
+
   it('retries idempotent requests on 503 at another instance, but not POST unless told', async () => {
     setup();
     const name = uniqueName('flaky');

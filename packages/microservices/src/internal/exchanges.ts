@@ -1,5 +1,92 @@
 import type { Readable } from 'node:stream';
+import { NoaError } from '@noa/core';
 import type { Dispatcher } from 'undici';
+
+// One request/response exchange through undici's dispatch API. undici's request() builds an
+// AsyncResource, a Readable body and a consume promise per response; these handlers take the
+// response from undici's callbacks directly, which is most of what a request costs in JavaScript.
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** A buffered response: status, headers and the whole body. */
+export class BufferedExchange implements Dispatcher.DispatchHandler {
+  statusCode = 0;
+  headers: Headers = {};
+  body: Buffer = EMPTY;
+  /** Resolves with this exchange once the body is complete; rejects with the first error. */
+  readonly done: Promise<BufferedExchange>;
+  #resolve!: (value: BufferedExchange) => void;
+  #reject!: (error: Error) => void;
+  #controller: Dispatcher.DispatchController | undefined;
+  #chunks: Buffer[] | undefined;
+  #size = 0;
+  #error: Error | undefined;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly service: string,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.done = new Promise<BufferedExchange>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    signal?.addEventListener('abort', this, { once: true });
+  }
+
+  /** The AbortSignal fired (an EventListener object: no closure per request). */
+  handleEvent(): void {
+    this.#abort(this.signal?.reason ?? new Error('aborted'));
+  }
+
+  #abort(error: Error): void {
+    this.#error ??= error;
+    this.#controller?.abort(error);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.signal?.aborted) this.#abort(this.signal.reason);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
+    if (statusCode < 200) return; // 1xx interim answers
+    this.statusCode = statusCode;
+    this.headers = headers;
+    const declared = headers['content-length'];
+    if (declared !== undefined && Number(declared) > this.maxBytes) this.#abort(this.#tooLarge());
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#size > this.maxBytes) this.#abort(this.#tooLarge());
+    else if (this.#chunks === undefined) {
+      this.body = chunk;
+      this.#chunks = [chunk];
+    } else this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.signal?.removeEventListener('abort', this);
+    if (this.#chunks !== undefined && this.#chunks.length > 1)
+      this.body = Buffer.concat(this.#chunks, this.#size);
+    this.#resolve(this);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.signal?.removeEventListener('abort', this);
+    this.#reject(this.#error ?? error);
+  }
+
+  #tooLarge(): NoaError {
+    return new NoaError(
+      'NOA_SERVICE_RESPONSE_TOO_LARGE',
+      `${this.service} sent more than maxResponseBytes (${this.maxBytes}); raise it or use stream()`,
+    );
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** Where a proxied response body goes: a node:http ServerResponse. */
 export interface ProxySink {
@@ -14,15 +101,14 @@ const discarded = () =>
   Object.assign(new Error('the proxied response was discarded'), { code: 'NOA_DISCARDED' });
 
 /**
- * One upstream exchange through undici's dispatch API whose body goes straight into a sink (the
- * gateway's response): no Readable, no pipe and no per-chunk events in between, which is most of
- * what a proxied request costs in JavaScript. `head` resolves once status and headers arrived (the
- * body waits), or rejects with the error that came first; pipeTo() then forwards the body with
- * backpressure, and a sink closed early aborts the upstream request.
+ * A proxied response whose body goes straight into a sink (the gateway's response): no Readable,
+ * no pipe and no per-chunk events in between. `head` resolves once status and headers arrived
+ * (the body waits), or rejects with the error that came first; pipeTo() then forwards the body
+ * with backpressure, and a sink closed early aborts the upstream request.
  */
 export class ProxyExchange implements Dispatcher.DispatchHandler {
   statusCode = 0;
-  headers: Record<string, string | string[] | undefined> = {};
+  headers: Headers = {};
   readonly head: Promise<ProxyExchange>;
   /** Lets code that handles undici's response shape (`response.body`) treat both alike. */
   readonly body = this;
@@ -73,11 +159,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#controller = controller;
   }
 
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
     if (statusCode < 200) return; // 1xx interim answers are not forwarded
     this.#controller = controller;
     this.statusCode = statusCode;
