@@ -12,11 +12,49 @@ export interface GuardOptions {
   breaker?: CircuitBreakerOptions;
 }
 
-interface PendingCall {
-  deadline: number;
-  fail: () => void;
+/** One call in flight: a node of the guard's deadline list (or with a timer of its own). */
+class PendingCall {
   prev: PendingCall | undefined;
   next: PendingCall | undefined;
+  timer: NodeJS.Timeout | undefined;
+  settled = false;
+
+  constructor(
+    readonly guard: Guard,
+    readonly what: string,
+    readonly deadline: number,
+    readonly waitedMs: number,
+    readonly listed: boolean,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  succeed(value: unknown): void {
+    if (this.#finish()) this.resolve(value);
+  }
+
+  fail(error: unknown): void {
+    if (this.#finish()) this.reject(error);
+  }
+
+  /** The deadline passed: fail with a timeout (the list or timer is already done with it). */
+  expire(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(this.guard.timeoutError(this.what, this.waitedMs));
+  }
+
+  #finish(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    if (this.listed) this.guard.unlink(this);
+    else clearTimeout(this.timer);
+    return true;
+  }
+}
+
+function expireOwn(pending: PendingCall): void {
+  pending.expire();
 }
 
 /**
@@ -54,52 +92,40 @@ export class Guard {
     const now = Date.now();
     let due = now + timeoutMs;
     if (deadline !== undefined && deadline < due) {
-      if (deadline <= now) return Promise.reject(this.#timeout(what, timeoutMs));
+      if (deadline <= now) return Promise.reject(this.timeoutError(what, timeoutMs));
       due = deadline;
     }
     return this.breaker.execute(
       () =>
         new Promise<T>((resolve, reject) => {
-          let settled = false;
-          const pending: PendingCall = {
-            deadline: due,
-            fail: () => {
-              settled = true;
-              reject(this.#timeout(what, due - now));
-            },
-            prev: undefined,
-            next: undefined,
-          };
           // Default-timeout calls keep the list ordered by deadline; others get their own timer.
           const listed = due === now + this.timeoutMs;
-          let own: NodeJS.Timeout | undefined;
+          const settle = resolve as (value: unknown) => void;
+          const pending = new PendingCall(this, what, due, due - now, listed, settle, reject);
           if (listed) this.#enqueue(pending);
-          else own = setTimeout(pending.fail, due - now);
-          const done = () => {
-            if (listed) this.#unlink(pending);
-            else clearTimeout(own);
-          };
+          else pending.timer = setTimeout(expireOwn, due - now, pending);
           call().then(
-            (value) => {
-              if (settled) return;
-              done();
-              resolve(value);
-            },
-            (error) => {
-              if (settled) return;
-              done();
-              reject(error);
-            },
+            (value) => pending.succeed(value),
+            (error) => pending.fail(error),
           );
         }),
     );
   }
 
-  #timeout(what: string, ms: number): NoaError {
+  timeoutError(what: string, ms: number): NoaError {
     return new NoaError(
       'NOA_CACHE_TIER_TIMEOUT',
       `${this.#name}: ${what} got no answer within ${ms} ms; is the server up? (timeoutMs)`,
     );
+  }
+
+  unlink(pending: PendingCall): void {
+    const { prev, next } = pending;
+    if (prev === undefined) this.#head = next;
+    else prev.next = next;
+    if (next === undefined) this.#tail = prev;
+    else next.prev = prev;
+    pending.prev = pending.next = undefined;
   }
 
   #enqueue(pending: PendingCall): void {
@@ -108,15 +134,6 @@ export class Guard {
     else this.#tail.next = pending;
     this.#tail = pending;
     if (this.#timer === undefined) this.#arm(pending.deadline);
-  }
-
-  #unlink(pending: PendingCall): void {
-    const { prev, next } = pending;
-    if (prev === undefined) this.#head = next;
-    else prev.next = next;
-    if (next === undefined) this.#tail = prev;
-    else next.prev = prev;
-    pending.prev = pending.next = undefined;
   }
 
   #arm(deadline: number): void {
@@ -129,8 +146,8 @@ export class Guard {
     const now = Date.now();
     let head = this.#head;
     while (head !== undefined && head.deadline <= now) {
-      this.#unlink(head);
-      head.fail();
+      this.unlink(head);
+      head.expire();
       head = this.#head;
     }
     if (head !== undefined) this.#arm(head.deadline);
