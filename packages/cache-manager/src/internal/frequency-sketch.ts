@@ -38,35 +38,27 @@ export class FrequencySketch {
 
   /** Returns true when this increment aged the sketch (a new sample period starts). */
   increment(hash: number): boolean {
-    const table = this.#table;
     const block = (hash & this.#blockMask) << 6;
     const h = counterHash(hash);
     const i0 = block + (h & 15);
     const i1 = block + 16 + ((h >>> 8) & 15);
     const i2 = block + 32 + ((h >>> 16) & 15);
     const i3 = block + 48 + ((h >>> 24) & 15);
-    let added = false;
-    if (table[i0]! < MAX_COUNT) {
-      table[i0]!++;
-      added = true;
-    }
-    if (table[i1]! < MAX_COUNT) {
-      table[i1]!++;
-      added = true;
-    }
-    if (table[i2]! < MAX_COUNT) {
-      table[i2]!++;
-      added = true;
-    }
-    if (table[i3]! < MAX_COUNT) {
-      table[i3]!++;
-      added = true;
-    }
-    if (added && ++this.#additions >= this.sampleSize) {
+    // Bitwise or: all four counters grow (no short-circuit).
+    const added = this.#bump(i0) | this.#bump(i1) | this.#bump(i2) | this.#bump(i3);
+    if (added !== 0 && ++this.#additions >= this.sampleSize) {
       this.#age();
       return true;
     }
     return false;
+  }
+
+  /** Raises one counter unless it is saturated; 1 when it grew. */
+  #bump(index: number): number {
+    const table = this.#table;
+    if (table[index]! >= MAX_COUNT) return 0;
+    table[index]!++;
+    return 1;
   }
 
   /** Halves every counter: amortised O(1) because it happens once per `sampleSize` increments. */
