@@ -91,3 +91,6 @@ local function spend(op, used, amount, capacity)
   return false, fits
 end
 `;
+
+/** The helpers of the algorithms that meter cost over time on the server clock (token bucket, GCRA). */
+export const LUA_METER = LUA_CLOCK + LUA_SAVE + LUA_SPEND;

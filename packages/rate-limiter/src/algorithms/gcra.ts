@@ -1,12 +1,4 @@
-import {
-  type AlgorithmImpl,
-  EPSILON,
-  LUA_CLOCK,
-  LUA_EPSILON,
-  LUA_SAVE,
-  LUA_SPEND,
-  spend,
-} from './algorithm.js';
+import { type AlgorithmImpl, EPSILON, LUA_EPSILON, LUA_METER, spend } from './algorithm.js';
 
 /**
  * GCRA (generic cell rate algorithm): one number per key, the theoretical arrival time (TAT) of
@@ -26,7 +18,7 @@ export const gcra: AlgorithmImpl<number> = {
     out.resetMs = Math.ceil(kept);
     return Number.isNaN(next) ? undefined : now + next;
   },
-  lua: `${LUA_CLOCK}${LUA_SAVE}${LUA_SPEND}
+  lua: `${LUA_METER}
 local function decide(op, amount, limit, windowMs, burst, stateKey)
   local now = clock()
   local state = redis.call('GET', stateKey)

@@ -1,12 +1,4 @@
-import {
-  type AlgorithmImpl,
-  EPSILON,
-  LUA_CLOCK,
-  LUA_EPSILON,
-  LUA_SAVE,
-  LUA_SPEND,
-  spend,
-} from './algorithm.js';
+import { type AlgorithmImpl, EPSILON, LUA_EPSILON, LUA_METER, spend } from './algorithm.js';
 
 interface BucketState {
   /** Capacity in use: `burst - tokens` for a token bucket, the fill level for a leaky bucket. */
@@ -37,7 +29,7 @@ export const tokenBucket: AlgorithmImpl<BucketState> = {
     }
     return { used: next, at: now };
   },
-  lua: `${LUA_CLOCK}${LUA_SAVE}${LUA_SPEND}
+  lua: `${LUA_METER}
 local function decide(op, amount, limit, windowMs, burst, stateKey)
   local now = clock()
   local state = redis.call('GET', stateKey)
