@@ -439,9 +439,14 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ProxyingS
                 { cause: caught },
               )
             : caught;
+        if (isNoaError(error, 'NOA_ABORTED')) {
+          // The caller gave up: says nothing about the instance, but a trial must still end (as
+          // a failure, so the circuit waits once more rather than closing on no evidence).
+          report?.(true, caught);
+          throw error;
+        }
         const rejected = isNoaError(error, 'NOA_CIRCUIT_OPEN');
         if (!rejected) picker.failure(instance, error, report);
-        if (isNoaError(error, 'NOA_ABORTED')) throw error;
         const failedStatus = error instanceof StatusFailure ? error.response.status : undefined;
         const retryable =
           attempt < this.#attempts &&

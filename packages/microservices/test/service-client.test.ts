@@ -99,6 +99,30 @@ describe('service client (real HTTP upstreams on loopback)', () => {
     });
   });
 
+  it('does not count requests the caller aborted against the instance circuit', async () => {
+    setup();
+    const name = uniqueName('aborted');
+    await upstream(name, (req, res) => {
+      if (req.url === '/slow') setTimeout(() => res.end('late'), 1_000);
+      else res.end('ok');
+    });
+    const users = client({
+      service: name,
+      retry: false,
+      outlierDetection: false,
+      circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 60_000 },
+    });
+    for (let i = 0; i < 4; i++) {
+      await expect(
+        users.request({ path: '/slow', signal: AbortSignal.timeout(30) }),
+      ).rejects.toMatchObject({ code: 'NOA_ABORTED' });
+    }
+    // Four aborts against a threshold of two: the only instance is still in service.
+    const res = await users.request({ path: '/fast' });
+    expect(res.status).toBe(200);
+    expect(res.text()).toBe('ok');
+  });
+
   it('buffers multi-chunk bodies whole, enforces maxResponseBytes (declared or streamed), times out a stalled body', async () => {
     setup();
     const name = uniqueName('bodies');

@@ -194,7 +194,7 @@ export class InstancePicker {
           .catch(noop);
       }
     }
-    if (!this.#outliers || isNoaError(error, 'NOA_ABORTED')) return;
+    if (!this.#outliers) return;
     const durationMs = this.#outliers.failure(instance.id, this.current().length);
     if (durationMs !== undefined) {
       this.#degraded = true;
