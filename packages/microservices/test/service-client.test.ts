@@ -113,9 +113,9 @@ describe('service client (real HTTP upstreams on loopback)', () => {
       circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 60_000 },
     });
     for (let i = 0; i < 4; i++) {
-      await expect(
-        users.request({ path: '/slow', signal: AbortSignal.timeout(30) }),
-      ).rejects.toMatchObject({ code: 'NOA_ABORTED' });
+      await expect(users.request({ path: '/slow', signal: AbortSignal.timeout(30) })).rejects.toMatchObject({
+        code: 'NOA_ABORTED',
+      });
     }
     // Four aborts against a threshold of two: the only instance is still in service.
     const res = await users.request({ path: '/fast' });
