@@ -59,7 +59,7 @@ export async function redisBench({ timeMs, rounds }: BenchOptions): Promise<Benc
         concurrency: 64,
         notes: [
           'one ioredis client with default options shared by all rows but the last; Redis 7 on the same (shared, 2-core) machine',
-          'ours: one EVALSHA per decision on server time (fixed window: INCRBY on a key whose expiry ends the window; GCRA and sliding window: TIME); the calls of one tick go out in one socket write (coalesceWrites, default on)',
+          'ours: one EVALSHA per decision on server time (fixed window: INCRBY on a key whose expiry ends the window; GCRA and sliding window: TIME); the calls of one tick go out in socket writes of 8 calls each (coalesceWrites, default on)',
           "rate-limiter-flexible: its fixed-window script, one write per call; last row: ioredis' own auto-pipelining batches its calls",
         ],
       },

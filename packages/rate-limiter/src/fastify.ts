@@ -42,15 +42,17 @@ export async function fastifyRateLimit(
   }
   fastify.addHook('onClose', () => limiter.close());
   fastify.addHook('onRequest', async (request, reply) => {
-    const config = request.routeOptions.config as { rateLimit?: boolean } | undefined;
-    if (config?.rateLimit === false || skip?.(request)) return;
-    const path = request.url.split('?')[0]!;
+    // A getter that builds a new object on every access: read it once.
+    const route = request.routeOptions;
+    if ((route.config as { rateLimit?: boolean } | undefined)?.rateLimit === false || skip?.(request)) return;
+    const query = request.url.indexOf('?');
+    const path = query === -1 ? request.url : request.url.slice(0, query);
     const verdict = await limiter.check({
       remoteAddress: request.raw.socket.remoteAddress,
       forwardedFor: request.headers['x-forwarded-for'],
       method: request.method,
       path,
-      endpoint: endpoint ? endpoint(request) : `${request.method} ${request.routeOptions.url ?? path}`,
+      endpoint: endpoint ? endpoint(request) : `${request.method} ${route.url ?? path}`,
       user: user?.(request),
       roles: roles?.(request),
     });

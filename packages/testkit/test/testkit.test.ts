@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   compare,
+  formatNumber,
   hostPort,
   isReachable,
   percentile,
@@ -70,5 +71,14 @@ describe('testkit', () => {
     expect(byTask.a!.ops).toBeGreaterThan(0);
     expect(table.rows[0]![4]).toBe('1.00×');
     expect(renderMarkdown(table)).toContain('| task | ops/s | p50 | p99 | vs a |');
+  });
+
+  it('formatNumber prints counts as integers and measurements with two decimals or three digits', () => {
+    expect(formatNumber(0)).toBe('0');
+    expect(formatNumber(42)).toBe('42');
+    expect(formatNumber(1234567)).toBe('1,234,567');
+    expect(formatNumber(1234.6)).toBe('1,235');
+    expect(formatNumber(4.5)).toBe('4.50');
+    expect(formatNumber(0.01234)).toBe('0.0123');
   });
 });

@@ -40,14 +40,22 @@ export function rateLimitHeaders(
     headers['X-RateLimit-Reset'] = String(Math.ceil((nowMs + binding.resetMs) / 1000));
   }
   if (style === 'ietf' || style === 'both') {
-    headers['RateLimit-Policy'] = known
-      .map(({ rule, policy }) => `"${rule}";q=${policy.limit};w=${seconds(policy.windowMs)}`)
-      .join(', ');
+    headers['RateLimit-Policy'] = known.map(({ rule, policy }) => policyItem(rule, policy)).join(', ');
     headers.RateLimit = known
       .map(({ rule, decision }) => `"${rule}";r=${decision.remaining};t=${seconds(decision.resetMs)}`)
       .join(', ');
   }
   return headers;
+}
+
+/** A rule's `RateLimit-Policy` item: the same on every response, so formatted once per rule. */
+const policyItems = new WeakMap<StorePolicy, { rule: string; item: string }>();
+function policyItem(rule: string, policy: StorePolicy): string {
+  const cached = policyItems.get(policy);
+  if (cached?.rule === rule) return cached.item;
+  const item = `"${rule}";q=${policy.limit};w=${seconds(policy.windowMs)}`;
+  if (Object.isFrozen(policy)) policyItems.set(policy, { rule, item });
+  return item;
 }
 
 /** `Retry-After` in whole seconds, at least 1 (0 would invite an immediate retry). */

@@ -9,7 +9,7 @@ import {
   type RateLimiterOptions,
 } from '../rate-limiter.js';
 import { memoryStore } from '../stores/memory.js';
-import type { RateLimitStore } from '../types.js';
+import type { RateLimitDecision, RateLimitStore } from '../types.js';
 import { type HeaderStyle, type RuleDecision, rateLimitHeaders, retryAfterHeader } from './headers.js';
 import { type CompiledRule, compileRule, type RateLimitRule, type RequestInfo } from './rule.js';
 
@@ -164,16 +164,26 @@ export function createRequestLimiter(options: RequestLimiterOptions): RequestLim
       };
       if (address && isDenied(address)) return verdict('deny', request);
       if (address && isAllowed(address)) return verdict('allow', request);
-      const matched = compiled.filter((rule) => rule.matches(request));
-      const costs = matched.map((rule) => rule.cost(request));
-      const keys = matched.map((rule) => rule.key(request));
-      const results = await Promise.all(
-        matched.map(async (rule, i) => ({
-          rule: rule.name,
-          policy: rule.policy,
-          decision: await limiters.get(rule.name)!.consume(keys[i]!, { cost: costs[i]! }),
-        })),
-      );
+      // Plain loops and no promise per rule beyond the limiter's own: this runs on every request.
+      const matched: CompiledRule[] = [];
+      const costs: number[] = [];
+      const keys: string[] = [];
+      const pending: Promise<RateLimitDecision>[] = [];
+      for (const rule of compiled) {
+        if (!rule.matches(request)) continue;
+        const cost = rule.cost(request);
+        const key = rule.key(request);
+        matched.push(rule);
+        costs.push(cost);
+        keys.push(key);
+        pending.push(limiters.get(rule.name)!.consume(key, { cost }));
+      }
+      const decisions = pending.length === 1 ? [await pending[0]!] : await Promise.all(pending);
+      const results: RuleDecision[] = decisions.map((decision, i) => ({
+        rule: matched[i]!.name,
+        policy: matched[i]!.policy,
+        decision,
+      }));
       let retryAfterMs = 0;
       let action: RequestVerdict['action'] = 'allow';
       for (const { decision } of results) {

@@ -107,7 +107,7 @@ export function compileRule(
   const name = rule.name ?? `rule${index}`;
   invariant(NAME.test(name), `${where}: name must be 1-64 letters, digits or _.:- characters`);
   const options = { ...defaults, ...stripUndefined(rule) } as LimitOptions;
-  const policy = resolvePolicy(options, where);
+  const policy = Object.freeze(resolvePolicy(options, where));
   const { cost = 1 } = rule;
   invariant(
     typeof cost === 'function' || (Number.isInteger(cost) && cost >= 0 && cost <= policy.burst),

@@ -9,12 +9,19 @@ export interface RedisStoreOptions {
   /** Prefix of every key. Default `rl`. Keys look like `rl:{<key>}` plus `:log`, `:blk`, `:vio`. */
   prefix?: string;
   /**
-   * Write the script calls of one event-loop tick to the connection in one go (the socket is
-   * corked for the rest of the tick): one system call for many decisions, on both ends. Plain
-   * clients only (a Cluster routes each call itself). Default true.
+   * Write the script calls of one event-loop tick to the connection in groups of
+   * `COALESCE_GROUP` (the socket is corked in between): one system call for several decisions,
+   * on both ends, while Redis already works on the first group. Plain clients only (a Cluster
+   * routes each call itself). Default true.
    */
   coalesceWrites?: boolean;
 }
+
+/**
+ * Calls per socket write when coalescing. 2 to 16 measured the same (about 1.2× the throughput of
+ * a write per call, with 64 in flight); a whole tick in one write was 0.65×.
+ */
+const COALESCE_GROUP = 8;
 
 /** verdict: 1 allowed, 0 limited, 2 blocked. */
 type Reply = [verdict: number, remaining: number, resetMs: number, retryAfterMs: number];
@@ -30,8 +37,10 @@ export class RedisStore implements RateLimitStore {
   readonly #client: Redis | Cluster;
   readonly #prefix: string;
   readonly #coalesce: boolean;
-  /** The connection corked until the end of this tick, if any. */
+  /** The connection corked until the end of this tick (or the group is full), if any. */
   #corked: Redis['stream'] | undefined;
+  /** Calls written into the corked connection since it was last flushed. */
+  #grouped = 0;
 
   constructor({ client, prefix = 'rl', coalesceWrites = true }: RedisStoreOptions) {
     invariant(
@@ -69,23 +78,35 @@ export class RedisStore implements RateLimitStore {
     }
     args.push(operation, amount, ...policyArgs(policy));
     if (this.#coalesce && this.#corked === undefined) this.#cork();
-    return this.#client.evalsha(script.sha, ...(args as [number])).then(toResult, (error: unknown) => {
+    const reply = this.#client.evalsha(script.sha, ...(args as [number])).then(toResult, (error: unknown) => {
       if (!isNoScript(error)) throw error;
       return this.#client.eval(script.source, ...(args as [number])).then(toResult);
     });
+    if (this.#corked !== undefined && ++this.#grouped === COALESCE_GROUP) this.#flush(this.#corked);
+    return reply;
   }
 
   /**
-   * Holds the connection's writes until the next tick, when Node writes them with one writev:
-   * with many decisions in flight, a system call per decision was the biggest cost on both sides.
-   * Only delays writes within the current tick; other commands on the client are batched too.
+   * Holds the connection's writes until the group is full or the tick ends, when Node writes them
+   * with one writev: with many decisions in flight, a system call per decision was the biggest
+   * cost on both sides. Holding a whole tick's calls made Node and Redis take turns (Redis idle
+   * while Node built the batch, Node idle while Redis ran it); small groups keep both busy.
+   * Only delays writes within the current tick; other commands on the client are grouped too.
    */
   #cork(): void {
     const stream = (this.#client as Redis).stream;
     if (!stream?.writable) return; // not connected: ioredis queues the command itself
     stream.cork();
     this.#corked = stream;
+    this.#grouped = 0;
     process.nextTick(this.#uncork);
+  }
+
+  /** Sends the group written so far and starts the next one (the tick's uncork still ends it). */
+  #flush(stream: Redis['stream']): void {
+    stream.uncork();
+    stream.cork();
+    this.#grouped = 0;
   }
 
   readonly #uncork = (): void => {

@@ -10,6 +10,7 @@ export interface BenchTable {
 
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
   if (Math.abs(value) >= 1) return value.toFixed(2);
   return value.toPrecision(3);
