@@ -10,17 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createGateway, type Gateway, type GatewayOptions } from '../src/gateway.js';
 import { createServiceRegistry, memoryRegistry, type ServiceRegistry } from '../src/index.js';
-import { startUpstream, type Upstream } from './helpers.js';
+import { type Echo, startUpstream, type Upstream } from './helpers.js';
 
 const SECRET = 'a-very-long-test-secret-of-32-bytes-or-more!';
-
-interface Echo {
-  instance: string;
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
 
 describe('gateway (real upstreams on loopback)', () => {
   let registry: ServiceRegistry;

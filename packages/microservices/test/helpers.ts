@@ -11,6 +11,15 @@ export interface Upstream {
   kill(): Promise<void>;
 }
 
+/** What the default upstream handler answers: the request as it arrived. */
+export interface Echo {
+  instance: string;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
 export type UpstreamHandler = (req: IncomingMessage, res: ServerResponse, upstream: Upstream) => void;
 
 const defaultHandler: UpstreamHandler = (req, res, upstream) => {

@@ -7,15 +7,7 @@ import {
   type ServiceClient,
   type ServiceRegistry,
 } from '../src/index.js';
-import { deadPort, startUpstream, type Upstream } from './helpers.js';
-
-interface Echo {
-  instance: string;
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
+import { deadPort, type Echo, startUpstream, type Upstream } from './helpers.js';
 
 describe('service client (real HTTP upstreams on loopback)', () => {
   let registry: ServiceRegistry;
