@@ -58,6 +58,27 @@ describe.skipIf(!postgres.available)('PostgreSQL', () => {
       }),
   });
 
+  it('a transaction whose failed statement was caught rejects instead of reporting a commit', async () => {
+    const txTable = uniqueName('cp_tx');
+    const pool: PgPool = createPool({ driver: postgresDriver({ primary: primaryUrl }), max: 1 });
+    try {
+      await pool.query(`CREATE TABLE ${txTable} (k text PRIMARY KEY)`);
+      const outcome = pool.transaction(async (tx) => {
+        await tx.query(`INSERT INTO ${txTable} VALUES ('swallowed')`);
+        await tx.query('SELECT no_such_column').catch(() => {}); // PostgreSQL aborts the transaction
+        return 'done';
+      });
+      await expect(outcome).rejects.toMatchObject({ code: 'NOA_POOL_TRANSACTION_ROLLED_BACK' });
+      await pool.transaction((tx) => tx.query(`INSERT INTO ${txTable} VALUES ('kept')`)); // still usable
+      const { rows } = await pool.query<SqlResult>(`SELECT k FROM ${txTable}`);
+      expect(rows).toEqual([{ k: 'kept' }]);
+      expect(pool.stats()).toMatchObject({ total: 1, active: 0 });
+    } finally {
+      await pool.query(`DROP TABLE IF EXISTS ${txTable}`);
+      await pool.close();
+    }
+  });
+
   describe('prepared statements', () => {
     it('caches named statements per connection', async () => {
       const pool: PgPool = createPool({

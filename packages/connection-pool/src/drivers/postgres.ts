@@ -1,3 +1,4 @@
+import { NoaError } from '@noa/core';
 import pg from 'pg';
 import type { DriverConnection, NodeState, PoolDriver, SqlResult } from '../driver.js';
 import {
@@ -110,6 +111,16 @@ export function postgresDriver(options: PostgresDriverOptions): PoolDriver<Postg
       return connection;
     },
     ...sqlTransactions(run),
+    async commit(connection) {
+      // COMMIT of a transaction that saw an error answers ROLLBACK rather than failing: say so.
+      const result = (await run(connection, 'COMMIT')) as SqlResult & { command?: string };
+      if (result.command === 'ROLLBACK') {
+        throw new NoaError(
+          'NOA_POOL_TRANSACTION_ROLLED_BACK',
+          'the transaction was rolled back, not committed: a statement inside it failed (its error was caught in the callback); nothing it wrote was kept',
+        );
+      }
+    },
     async inspect(connection): Promise<NodeState> {
       const row = (await run(connection, inspectSql)).rows[0] as {
         recovery: boolean;
