@@ -329,6 +329,22 @@ describe('cloudfront (fake CloudFront REST-XML API)', () => {
     expect(fake.invalidations.flatMap((i) => i.paths)).toContain('/section-0/*');
   });
 
+  it('concurrent purges on one provider share the in-progress limit: nothing is refused, even without retries', async () => {
+    fake.invalidations.length = 0;
+    fake.requests.length = 0;
+    const provider = make({ retry: { attempts: 1 } });
+    const [a, b] = await Promise.all([
+      provider.purge({ urls: urls(2_000, '/a/') }),
+      provider.purge({ urls: urls(2_000, '/b/') }),
+    ]);
+    await provider.close();
+    expect([a.ok, b.ok]).toEqual([true, true]);
+    const creates = fake.requests.filter((r) => r.method === 'POST');
+    expect(creates).toHaveLength(2);
+    expect(fake.invalidations).toHaveLength(2);
+    expect(fake.peak.paths).toBeLessThanOrEqual(3_000);
+  });
+
   it('refuses a wildcard in the middle of a path, and tags', () => {
     const provider = make();
     expect(() => provider.plan({ urls: ['/a/*/b'] })).toThrow(/only allows \* at the end/);

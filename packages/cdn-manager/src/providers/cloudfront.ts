@@ -75,6 +75,8 @@ class CloudFrontProvider implements CdnProvider {
   readonly #maxPaths: number;
   readonly #maxWildcards: number;
   readonly #inFlight = new Map<string, InFlight>();
+  /** Batches past #reserve whose CreateInvalidation has not answered yet (concurrent purges count them). */
+  readonly #sending = new Set<InFlight>();
   /** Caller references by batch, so a retried batch is recognised by CloudFront, not duplicated. */
   readonly #references = new WeakMap<PlannedRequest, string>();
   #synced = false;
@@ -179,26 +181,34 @@ class CloudFrontProvider implements CdnProvider {
   async #send(planned: PlannedRequest, signal?: AbortSignal): Promise<string | undefined> {
     const paths = planned.cost.paths ?? 0;
     const wildcards = planned.cost.wildcards ?? 0;
-    await this.#reserve(paths, wildcards, signal);
-    let reference = this.#references.get(planned);
-    if (!reference) this.#references.set(planned, (reference = `noa-${Date.now()}-${randomUUID()}`));
-    const answer = await this.#client.send(
-      new CreateInvalidationCommand({
-        DistributionId: this.#options.distributionId,
-        InvalidationBatch: {
-          CallerReference: reference,
-          Paths: { Quantity: planned.items.length, Items: planned.items },
-        },
-      }),
-      { abortSignal: signal as never },
-    );
-    const id = answer.Invalidation?.Id;
-    if (id && answer.Invalidation?.Status !== 'Completed') this.#inFlight.set(id, { paths, wildcards });
-    return id;
+    const reservation = await this.#reserve(paths, wildcards, signal);
+    try {
+      let reference = this.#references.get(planned);
+      if (!reference) this.#references.set(planned, (reference = `noa-${Date.now()}-${randomUUID()}`));
+      const answer = await this.#client.send(
+        new CreateInvalidationCommand({
+          DistributionId: this.#options.distributionId,
+          InvalidationBatch: {
+            CallerReference: reference,
+            Paths: { Quantity: planned.items.length, Items: planned.items },
+          },
+        }),
+        { abortSignal: signal as never },
+      );
+      const id = answer.Invalidation?.Id;
+      if (id && answer.Invalidation?.Status !== 'Completed') this.#inFlight.set(id, reservation);
+      return id;
+    } finally {
+      this.#sending.delete(reservation);
+    }
   }
 
-  /** Waits until the batch fits under both in-progress limits, polling what is in flight. */
-  async #reserve(paths: number, wildcards: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits until the batch fits under both in-progress limits, polling what is in flight, and
+   * reserves its room at once (no await between the check and the reservation), so concurrent
+   * purges on this provider never send more than the limits together.
+   */
+  async #reserve(paths: number, wildcards: number, signal?: AbortSignal): Promise<InFlight> {
     if (!this.#synced && this.#options.syncInProgress !== false) {
       await this.#syncInProgress(signal);
       this.#synced = true;
@@ -207,11 +217,15 @@ class CloudFrontProvider implements CdnProvider {
     for (;;) {
       let usedPaths = 0;
       let usedWildcards = 0;
-      for (const f of this.#inFlight.values()) {
+      for (const f of [...this.#inFlight.values(), ...this.#sending]) {
         usedPaths += f.paths;
         usedWildcards += f.wildcards;
       }
-      if (usedPaths + paths <= this.#maxPaths && usedWildcards + wildcards <= this.#maxWildcards) return;
+      if (usedPaths + paths <= this.#maxPaths && usedWildcards + wildcards <= this.#maxWildcards) {
+        const reservation = { paths, wildcards };
+        this.#sending.add(reservation);
+        return reservation;
+      }
       await this.#clock.sleep(pollMs, signal);
       await this.#pollInFlight(signal);
     }
