@@ -9,14 +9,23 @@ import {
 import { refusalBody } from './http/respond.js';
 
 /** The parts of an Express 5 request the middleware reads (plain node requests work too). */
-export type ExpressLikeRequest = IncomingMessage & { path?: string; rateLimit?: RequestVerdict };
+export type ExpressLikeRequest = IncomingMessage & {
+  path?: string;
+  /** Set by Express when the middleware runs on a route (`app.get('/users/:id', limiter, handler)`). */
+  route?: { path: unknown };
+  baseUrl?: string;
+  rateLimit?: RequestVerdict;
+};
 
 export interface ExpressRateLimitOptions<Req extends ExpressLikeRequest = ExpressLikeRequest>
   extends RequestLimiterOptions {
   /** The authenticated user's id (for `by: 'user'`), e.g. `(req) => req.user?.id`. */
   user?: (req: Req) => string | undefined;
   roles?: (req: Req) => readonly string[] | undefined;
-  /** The endpoint name for `by: 'endpoint'`. Default `<METHOD> <path>`. */
+  /**
+   * The endpoint name for `by: 'endpoint'`. Default `<METHOD> <route pattern>` (e.g.
+   * `GET /users/:id`) when the middleware is mounted on a route, else `<METHOD> <path>`.
+   */
   endpoint?: (req: Req) => string;
   /** Requests that bypass the limiter entirely. */
   skip?: (req: Req) => boolean;
@@ -58,7 +67,7 @@ export function rateLimit<Req extends ExpressLikeRequest = ExpressLikeRequest>(
         forwardedFor: req.headers['x-forwarded-for'],
         method,
         path,
-        endpoint: endpoint?.(req),
+        endpoint: endpoint ? endpoint(req) : routeEndpoint(req, method),
         user: user?.(req),
         roles: roles?.(req),
       });
@@ -77,6 +86,12 @@ export function rateLimit<Req extends ExpressLikeRequest = ExpressLikeRequest>(
     }, next);
   };
   return Object.assign(middleware, { limiter, close: () => limiter.close() });
+}
+
+/** `<METHOD> <mount path><route pattern>` when Express has matched a route, else undefined (the path is used). */
+function routeEndpoint(req: ExpressLikeRequest, method: string): string | undefined {
+  const route = req.route;
+  return route === undefined ? undefined : `${method} ${req.baseUrl ?? ''}${String(route.path)}`;
 }
 
 export type { RequestVerdict } from './http/request-limiter.js';

@@ -1,5 +1,8 @@
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { rateLimit } from '../src/express.js';
 import type { RateLimitStore } from '../src/index.js';
 import { servers, type TestServer } from './http-servers.js';
 
@@ -78,6 +81,18 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])(
       ]);
       const res = await get(s, '/a', { 'x-user': 'dee', 'x-roles': 'premium' });
       expect(res.headers['ratelimit-policy']).toBe('"premium";q=4;w=3600');
+    });
+
+    it('limits clients whose key is huge (long user id or path) instead of failing the request', async () => {
+      const s = await start({
+        windowMs: HOUR,
+        rules: [{ name: 'users', by: ['user', 'endpoint'], limit: 2 }],
+      });
+      const long = { 'x-user': 'u'.repeat(3_000) };
+      const path = `/${'p'.repeat(3_000)}`;
+      expect(await statuses(s, path, 3, long)).toEqual([200, 200, 429]);
+      // A different long id (last character) is a different client.
+      expect(await statuses(s, path, 1, { 'x-user': `${'u'.repeat(2_999)}v` })).toEqual([200]);
     });
 
     it('counts per endpoint: Fastify by route pattern, Express by path', async () => {
@@ -165,6 +180,37 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])(
       server = await start({ limit: 5, windowMs: HOUR, store: failing, onStoreError: 'fail-open' });
       expect(await statuses(server, '/a', 3)).toEqual([200, 200, 200]);
     });
+
+    it.runIf(framework === 'express')(
+      'mounted on a route, counts per endpoint by the route pattern',
+      async () => {
+        const app = express();
+        const limiter = rateLimit({
+          rules: [{ name: 'endpoint', by: 'endpoint', limit: 2, windowMs: HOUR }],
+        });
+        app.use(
+          '/v1',
+          express.Router().get('/users/:id', limiter, (_req, res) => void res.json({})),
+        );
+        const listening = app.listen(0, '127.0.0.1');
+        await new Promise((resolve) => listening.once('listening', resolve));
+        const url = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+        server = {
+          url,
+          close: async () => {
+            listening.closeAllConnections();
+            await new Promise((resolve) => listening.close(resolve));
+            await limiter.close();
+          },
+        };
+        const first = await get(server, '/v1/users/1');
+        expect(first.headers.ratelimit).toMatch(/^"endpoint";r=1;/);
+        expect([
+          (await get(server, '/v1/users/2')).status,
+          (await get(server, '/v1/users/3')).status,
+        ]).toEqual([200, 429]);
+      },
+    );
 
     it.runIf(framework === 'fastify')('skips routes with config.rateLimit = false', async () => {
       const s = await start({ limit: 1, windowMs: HOUR });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { invariant } from '@noa/core';
 import { type LimitOptions, resolvePolicy } from '../policy.js';
 import type { StorePolicy } from '../types.js';
@@ -85,15 +86,32 @@ const PARTS: Record<KeyPart, (request: RequestInfo) => string> = {
   global: () => '*',
 };
 
+/** Longer request keys (a long path or user id comes from the client) are stored as their hash. */
+const MAX_REQUEST_KEY = 256;
+
+/**
+ * A key from the request, at most `MAX_REQUEST_KEY` characters: longer ones become
+ * `sha256:<digest>`, so a client sending a huge path is limited like any other, not answered 500
+ * because the key is over the limiter's length limit.
+ */
+export function boundedKey(key: string): string {
+  // Not a string (a `by` function's bug): passed on for the limiter's NOA_RATE_LIMIT_INVALID_KEY.
+  return typeof key !== 'string' || key.length <= MAX_REQUEST_KEY
+    ? key
+    : `sha256:${createHash('sha256').update(key).digest('base64url')}`;
+}
+
 function compileKey(by: RateLimitRule['by'], where: string): (request: RequestInfo) => string {
-  if (typeof by === 'function') return by;
+  if (typeof by === 'function') return (request) => boundedKey(by(request));
   const parts = asList(by ?? 'ip')!;
   invariant(
     parts.length > 0 && parts.every((part) => part in PARTS),
     `${where}: by must be a function or one or more of ${Object.keys(PARTS).join(', ')}`,
   );
   const fns = parts.map((part) => PARTS[part]);
-  return fns.length === 1 ? fns[0]! : (request) => fns.map((fn) => fn(request)).join('|');
+  return fns.length === 1
+    ? (request) => boundedKey(fns[0]!(request))
+    : (request) => boundedKey(fns.map((fn) => fn(request)).join('|'));
 }
 
 /** Validates a rule, filling its limit from `defaults` (the top-level options). */
