@@ -3,7 +3,7 @@ import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { isNoaError } from '@noa/core';
 import { describe, expect, it } from 'vitest';
 import { edgeAuthToken, edgeGridTimestamp, signEdgeGrid } from '../src/providers/akamai.js';
-import { cloudflareToken } from '../src/providers/cloudflare.js';
+import { cloudflare, cloudflareToken } from '../src/providers/cloudflare.js';
 import { signCloudFrontCookies, signCloudFrontUrl } from '../src/providers/cloudfront.js';
 import { fastlyToken } from '../src/providers/fastly.js';
 
@@ -347,5 +347,51 @@ describe('HMAC token forms from the Fastly and Cloudflare documentation', () => 
     const token = cloudflareToken('/download/cat.jpg', { secret: 'mysecrettoken', issuedAt: 1484063787_000 });
     const mac = createHmac('sha256', 'mysecrettoken').update('/download/cat.jpg1484063787').digest('base64');
     expect(token).toBe(`1484063787-${mac}`);
+    // The same form as an independent implementation's published case (seqeralabs/wave,
+    // CryptoHelperTest 'should compute cloudflare token': /images/cat.jpg, mysecrettoken).
+    expect(
+      encodeURIComponent(
+        cloudflareToken('/images/cat.jpg', { secret: 'mysecrettoken', issuedAt: 1484063787_000 }),
+      ),
+    ).toBe('1484063787-XsZ5NmtNBxOd4f4fBOtqVmpWRnDRNkHKVZieqDPKu3U%3D');
+  });
+
+  /**
+   * is_timed_hmac_valid_v0(secret, http.request.uri, ttl, now, 8) as the Rules language reference
+   * describes it: MessageMAC = (.+)(.{separator})(\d{10})-(.{43,}), the MAC over message + timestamp,
+   * URL-encoded base64, valid while now - timestamp <= ttl.
+   */
+  const cloudflareRuleAccepts = (signedUrl: string, secret: string, ttl: number, nowSeconds: number) => {
+    const { pathname, search } = new URL(signedUrl);
+    const match = /^(.+)(.{8})(\d{10})-(.{43,})$/.exec(pathname + search);
+    if (!match) return false;
+    const [, message, , timestamp, mac] = match;
+    const expected = encodeURIComponent(
+      createHmac('sha256', secret).update(`${message}${timestamp}`).digest('base64'),
+    );
+    return mac === expected && nowSeconds - Number(timestamp) <= ttl && nowSeconds >= Number(timestamp);
+  };
+
+  it('cloudflare signUrl passes the documented rule, with and without a query string', () => {
+    const provider = cloudflare({
+      zoneId: 'z',
+      apiToken: 't',
+      tokenSecret: 'mysecrettoken',
+      tokenTtlSeconds: 10_800,
+    });
+    const expiresAt = Date.UTC(2030, 0, 1);
+    const now = expiresAt / 1000 - 60;
+    for (const url of [
+      'https://www.example.com/download/cat.jpg',
+      'https://www.example.com/download/cat.jpg?size=large&v=2',
+    ]) {
+      const signed = provider.signUrl!(url, { expiresAt });
+      expect(signed.startsWith(url)).toBe(true);
+      expect(cloudflareRuleAccepts(signed, 'mysecrettoken', 10_800, now)).toBe(true);
+      expect(cloudflareRuleAccepts(signed, 'mysecrettoken', 10_800, now + 120)).toBe(false); // expired
+      expect(cloudflareRuleAccepts(signed.replace('cat.jpg', 'dog.jpg'), 'mysecrettoken', 10_800, now)).toBe(
+        false,
+      );
+    }
   });
 });

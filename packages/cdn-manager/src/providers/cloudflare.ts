@@ -225,8 +225,9 @@ class CloudflareProvider implements CdnProvider {
     );
     const expires = checkSignOptions(options);
     const ttlMs = (this.#options.tokenTtlSeconds ?? 3600) * 1000;
-    const path = new URL(absoluteUrl(url, this.#options.baseUrl, this.name)).pathname;
-    const token = cloudflareToken(path, { secret, issuedAt: expires - ttlMs });
+    // The rule's message is everything of http.request.uri before the separator: path and query.
+    const target = new URL(absoluteUrl(url, this.#options.baseUrl, this.name));
+    const token = cloudflareToken(target.pathname + target.search, { secret, issuedAt: expires - ttlMs });
     return withQueryParam(url, this.#options.tokenParam ?? 'verify', token);
   }
 

@@ -35,7 +35,9 @@ export interface CloudflareTokenOptions {
 
 /**
  * Cloudflare's timed HMAC token (`is_timed_hmac_valid_v0`, "Configure token authentication"):
- * `<timestamp>-<base64 HMAC-SHA256(secret, path + timestamp)>`, sent URL-encoded as `?verify=`.
+ * `<timestamp>-<base64 HMAC-SHA256(secret, message + timestamp)>`, sent URL-encoded as `?verify=`.
+ * With the documented rule (`http.request.uri`, separator length 8) the message is the path plus
+ * any query string before `?verify=` / `&verify=`.
  */
 export function cloudflareToken(path: string, options: CloudflareTokenOptions): string {
   invariant(options.secret, 'cloudflareToken: secret is required', 'NOA_CDN_INVALID_SIGNING_OPTION');
