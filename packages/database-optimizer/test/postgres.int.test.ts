@@ -1,4 +1,6 @@
-import { requireService } from '@noa/testkit';
+import { createPool } from '@noa/connection-pool';
+import { postgresDriver } from '@noa/connection-pool/postgres';
+import { requireService, serviceUrl } from '@noa/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createN1Detector, createQueryAnalyzer, type N1Report, recommendIndexes } from '../src/index.js';
 import { postgresAdapter } from '../src/postgres.js';
@@ -186,6 +188,55 @@ describe.skipIf(!service.available)('postgresAdapter (real PostgreSQL, 250k seed
     }
     expect(reports).toHaveLength(2);
     expect(reports[1]!.count).toBe(3);
+  });
+
+  it('@noa/connection-pool: analyze and HypoPG sessions stay on one borrowed connection under concurrent use', async () => {
+    const url = new URL(serviceUrl('postgres'));
+    url.pathname = `/${db.name}`;
+    const pool = createPool({ driver: postgresDriver({ primary: url.toString() }), max: 4 });
+    try {
+      const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool }) });
+      /** Runs `fn` while six workers keep the pool's connections changing hands. */
+      const withTraffic = async <T>(fn: () => Promise<T>): Promise<T> => {
+        let done = false;
+        const workers = Array.from({ length: 6 }, async () => {
+          while (!done) await pool.query('SELECT 1');
+        });
+        try {
+          return await fn();
+        } finally {
+          done = true;
+          await Promise.all(workers);
+        }
+      };
+      // Other traffic on the pool while writes are analyzed: every statement of one analyze must
+      // run on the connection that holds its transaction, or the write would be committed.
+      const reports = await withTraffic(() =>
+        Promise.all(
+          [10, 20, 30, 40, 50, 60].map((id) =>
+            analyzer.explain('DELETE FROM orders WHERE id = $1', [id], { analyze: true, allowWrites: true }),
+          ),
+        ),
+      );
+      expect(reports.map((r) => r.plan.kind)).toEqual(Array(6).fill('modify'));
+      const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM orders');
+      expect(rows[0].n).toBe(200000);
+      const idle = await db.pool.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'`,
+        [db.name],
+      );
+      expect(idle.rows[0].n).toBe(0);
+      // HypoPG indexes live in one backend: the advisor must cost on the connection that made them.
+      const recs = await withTraffic(() =>
+        recommendIndexes({
+          adapter: postgresAdapter({ pool }),
+          workload: [{ sql: 'SELECT * FROM orders WHERE user_id = $1', params: [42], calls: 10 }],
+        }),
+      );
+      expect(recs.map((r) => [r.table, r.columns, r.proof])).toEqual([['orders', ['user_id'], 'hypopg']]);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('faults: a connection killed during analyze rejects cleanly, and the pool keeps working', async () => {

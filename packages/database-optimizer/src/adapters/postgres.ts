@@ -23,8 +23,20 @@ export interface PgPoolLike extends PgQueryable {
   connect(): Promise<PgQueryable & { release(error?: unknown): void }>;
 }
 
+/** A @noa/connection-pool `Pool`: connections are borrowed with `acquire()`. */
+export interface PgAcquirePoolLike extends PgQueryable {
+  acquire(options?: { role?: 'write' }): Promise<{
+    query(text: string, values?: any[], options?: { prepare?: boolean }): Promise<{ rows: any[] }>;
+    release(): void;
+    destroy(): void;
+  }>;
+}
+
 export interface PostgresAdapterOptions {
-  /** A pg Pool, a pg Client, a PGlite instance, or anything with `query(text, values)`. */
+  /**
+   * A pg Pool, a pg Client, a @noa/connection-pool Pool, a PGlite instance, or anything with
+   * `query(text, values)`.
+   */
   pool: PgQueryable;
   /**
    * How index advice is proven. Default `auto`: HypoPG when the extension is installed in the
@@ -121,7 +133,21 @@ function placeholderCount(sql: string): number {
  * emits 'error' on the client; that must not crash the host (the failing query reports it), and a
  * client that failed is destroyed rather than returned, since its transaction state is unknown.
  */
-async function checkout(pool: PgPoolLike) {
+async function checkout(pool: PgPoolLike | PgAcquirePoolLike) {
+  if (isAcquirePool(pool)) {
+    // On the primary, unprepared: our statements must not fill the pool's statement cache.
+    const connection = await pool.acquire({ role: 'write' });
+    const client: PgQueryable = {
+      query: (text, values) => connection.query(text, values, { prepare: false }),
+    };
+    return {
+      client,
+      release(failure?: unknown) {
+        if (failure instanceof Error) connection.destroy();
+        else connection.release();
+      },
+    };
+  }
   const client = await pool.connect();
   const events = client as Partial<Pick<NodeJS.EventEmitter, 'on' | 'off'>>;
   const ignore = () => {};
@@ -135,12 +161,16 @@ async function checkout(pool: PgPoolLike) {
   };
 }
 
-const isPool = (q: PgQueryable): q is PgPoolLike =>
-  typeof (q as Partial<PgPoolLike>).connect === 'function' && 'totalCount' in q;
+const isAcquirePool = (q: PgQueryable): q is PgAcquirePoolLike =>
+  typeof (q as Partial<PgAcquirePoolLike>).acquire === 'function';
+
+/** A pool hands each statement to any free connection: sessions must borrow one. */
+const isPool = (q: PgQueryable): q is PgPoolLike | PgAcquirePoolLike =>
+  isAcquirePool(q) || (typeof (q as Partial<PgPoolLike>).connect === 'function' && 'totalCount' in q);
 
 /**
- * The PostgreSQL adapter, for node-postgres (`pg`) pools and clients, @noa/connection-pool and
- * PGlite: `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` and index advice proven with HypoPG.
+ * The PostgreSQL adapter, for node-postgres (`pg`) pools and clients, @noa/connection-pool pools
+ * and PGlite: `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` and index advice proven with HypoPG.
  */
 export function postgresAdapter(options: PostgresAdapterOptions): QueryAdapter & { advisor: IndexAdvisor } {
   invariant(
