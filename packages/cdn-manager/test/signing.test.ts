@@ -148,12 +148,16 @@ describe('signEdgeGrid: vectors from akamai/AkamaiOPEN-edgegrid-python testdata.
 });
 
 /**
- * EdgeAuth vectors from akamai/EdgeAuth-Token-Node test/test_local.json (atk2-atk11). atk1 relies
- * on an old default window of 0 seconds and atk12-14 on an early draft that escaped the ACL; the
- * current libraries do neither, so those three are not encoded here.
+ * EdgeAuth vectors from akamai/EdgeAuth-Token-Node test/test_local.json (atk2-atk14). atk1 relies
+ * on an old default window of 0 seconds, which the current libraries dropped, so it is not encoded.
+ * atk12-14 come from a version that escaped the ACL itself; the current libraries take the ACL as
+ * given, so those pass the escaped ACL (as it appears in the published token) and keep their HMACs,
+ * which cover the sha256, md5 and sha1 algorithms.
  */
 const key = '7a5c2be9f42a1f32cd889d1cf775f05d0cd162bd2871d00fe705ab28c9bba5a5';
 const common = { key, startTime: 1492404013, endTime: 1492405000 };
+/** atk12-14's ACL ["/path1/@#$%", "/path2/^$^$%^"], escaped as the published tokens carry it. */
+const escapedAcl = '%2Fpath1%2F%40%23%24%25%21%2Fpath2%2F%5E%24%5E%24%25%5E';
 const full = { ...common, url: '/target/url', sessionId: 'MY_SESSION_ID_E1905##', ipAddress: '192.168.0.1' };
 const eaVectors: [string, Parameters<typeof edgeAuthToken>[0], string][] = [
   [
@@ -206,6 +210,30 @@ const eaVectors: [string, Parameters<typeof edgeAuthToken>[0], string][] = [
     { ...full, payload: 'goodjoon', salt: 'passwd', escapeEarly: true },
     'ip=192.168.0.1~st=1492404013~exp=1492405000~id=MY_SESSION_ID_E1905%23%23~data=goodjoon~hmac=77390902cddba1ef5a55ce7c12ed33b44045273c7e9cd92d365c5bd29eb016e4',
   ],
+  ...(
+    [
+      [
+        'atk12 escaped ACL, sha256',
+        'sha256',
+        'c18f46793a1a535a3dcf5309107359a43eddb3d5471f76e6f290ba6fd3cdeecf',
+      ],
+      ['atk13 escaped ACL, md5', 'md5', 'ead636fa310b3da4731b77629f810db2'],
+      ['atk14 escaped ACL, sha1', 'sha1', 'bfaf6944765c3e8122cbdc54e17ae2c0d9467e36'],
+    ] as const
+  ).map(([name, algorithm, hmac]): [string, Parameters<typeof edgeAuthToken>[0], string] => [
+    name,
+    {
+      ...common,
+      acl: escapedAcl,
+      sessionId: 'MY_SESSION_ID_E1905##',
+      ipAddress: '192.168.0.1',
+      payload: 'goodjoon',
+      salt: 'passwd',
+      escapeEarly: true,
+      algorithm,
+    },
+    `ip=192.168.0.1~st=1492404013~exp=1492405000~acl=${escapedAcl}~id=MY_SESSION_ID_E1905%23%23~data=goodjoon~hmac=${hmac}`,
+  ]),
 ];
 
 describe('edgeAuthToken: vectors from akamai/EdgeAuth-Token-Node test_local.json', () => {
