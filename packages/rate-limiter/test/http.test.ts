@@ -83,6 +83,14 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])(
       expect(res.headers['ratelimit-policy']).toBe('"premium";q=4;w=3600');
     });
 
+    it('counts per role with by: role (everyone holding the role shares one bucket)', async () => {
+      const s = await start({ windowMs: HOUR, rules: [{ name: 'roles', by: 'role', limit: 2 }] });
+      expect((await get(s, '/a', { 'x-user': 'ann', 'x-roles': 'free' })).status).toBe(200);
+      expect((await get(s, '/a', { 'x-user': 'bob', 'x-roles': 'free' })).status).toBe(200);
+      expect((await get(s, '/a', { 'x-user': 'cy', 'x-roles': 'free' })).status).toBe(429);
+      expect((await get(s, '/a', { 'x-user': 'dee', 'x-roles': 'premium' })).status).toBe(200);
+    });
+
     it('limits clients whose key is huge (long user id or path) instead of failing the request', async () => {
       const s = await start({
         windowMs: HOUR,
@@ -154,6 +162,15 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])(
       expect((await get(server, '/a', from('2001:db8:dead:1::1'))).status).toBe(403);
       expect((await get(server, '/a', from('::ffff:203.0.113.9'))).status).toBe(403);
       expect((await get(server, '/a', from('198.51.100.7'))).status).toBe(200);
+    });
+
+    it('keys IPv6 clients by the configured ipv6Prefix', async () => {
+      const s = await start({ limit: 1, windowMs: HOUR, trustProxy: ['127.0.0.1'], ipv6Prefix: 48 });
+      const from = (ip: string) => ({ 'x-forwarded-for': ip });
+      expect((await get(s, '/a', from('2001:db8:1:2::1'))).status).toBe(200);
+      // Another /64 in the same /48: the same client.
+      expect((await get(s, '/a', from('2001:db8:1:3::1'))).status).toBe(429);
+      expect((await get(s, '/a', from('2001:db8:2::1'))).status).toBe(200);
     });
 
     it('blocks a client that keeps exceeding its limit', async () => {

@@ -93,6 +93,7 @@ describe('bad input', () => {
     expect(() => rateLimit({ limit: 5, windowMs: 1000, by: 'planet' as never })).toThrow(/by must be/);
     expect(() => rateLimit({ limit: 5, windowMs: 1000, trustProxy: -1 })).toThrow(/trustProxy/);
     expect(() => redisStore({ client: {} as never })).toThrow(/pass an ioredis client/);
+    expect(() => redisStore(undefined as never)).toThrow(/redisStore: pass an options object/);
     expect(() => redisStore({ client: { evalsha() {} } as never, coalesceWrites: 'yes' as never })).toThrow(
       /coalesceWrites must be true or false/,
     );

@@ -42,7 +42,12 @@ export class RedisStore implements RateLimitStore {
   /** Calls written into the corked connection since it was last flushed. */
   #grouped = 0;
 
-  constructor({ client, prefix = 'rl', coalesceWrites = true }: RedisStoreOptions) {
+  constructor(options: RedisStoreOptions) {
+    invariant(
+      options !== null && typeof options === 'object',
+      'redisStore: pass an options object, e.g. redisStore({ client: new Redis(url) })',
+    );
+    const { client, prefix = 'rl', coalesceWrites = true } = options;
     invariant(
       client !== null && typeof client === 'object' && typeof (client as Redis).evalsha === 'function',
       'redisStore: pass an ioredis client (new Redis(url)) or cluster (new Redis.Cluster(nodes)) as `client`',
