@@ -239,6 +239,34 @@ describe.skipIf(!service.available)('postgresAdapter (real PostgreSQL, 250k seed
     }
   });
 
+  it('wrap() on a @noa/connection-pool Pool: pool.query, acquire() and transaction() are all seen', async () => {
+    const url = new URL(serviceUrl('postgres'));
+    url.pathname = `/${db.name}`;
+    const raw = createPool({ driver: postgresDriver({ primary: url.toString() }), max: 2 });
+    const reports: N1Report[] = [];
+    const n1 = createN1Detector({ onDetect: (r) => reports.push(r) });
+    const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: raw }), n1 });
+    const pool = analyzer.wrap(raw);
+    try {
+      await n1.run(async () => {
+        for (const id of [1, 2]) await pool.query('SELECT email FROM users WHERE id = $1', [id]);
+        const connection = await pool.acquire();
+        try {
+          for (const id of [3, 4, 5]) await connection.query('SELECT country FROM users WHERE id = $1', [id]);
+        } finally {
+          connection.release();
+        }
+        await pool.transaction(async (tx) => {
+          for (const id of [6, 7, 8, 9]) await tx.query('SELECT created_at FROM users WHERE id = $1', [id]);
+        });
+      });
+      expect(reports.map((r) => r.count)).toEqual([2, 3, 4]);
+      expect(analyzer.stats().reduce((n, s) => n + s.calls, 0)).toBe(9);
+    } finally {
+      await raw.close();
+    }
+  });
+
   it('faults: a connection killed during analyze rejects cleanly, and the pool keeps working', async () => {
     const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }) });
     await expect(

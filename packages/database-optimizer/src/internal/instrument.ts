@@ -16,7 +16,9 @@ export interface Instrumentation {
 }
 
 const QUERY_METHODS = new Set(['query', 'execute']);
-const CLIENT_METHODS = new Set(['connect', 'getConnection']);
+const CLIENT_METHODS = new Set(['connect', 'getConnection', 'acquire']);
+/** Methods that run a callback with a transaction client (@noa/connection-pool, PGlite). */
+const TRANSACTION_METHODS = new Set(['transaction']);
 const WRAPPED = Symbol('noa.database-optimizer.wrapped');
 
 function statementOf(args: unknown[]): { sql: string; params: readonly unknown[] | undefined } | undefined {
@@ -94,7 +96,8 @@ function wrapQuery(fn: (...args: unknown[]) => unknown, target: object, hooks: I
 
 /**
  * Returns a proxy of `target` whose query functions are instrumented, as are clients handed out by
- * `connect()`/`getConnection()`. Everything else passes through untouched.
+ * `connect()`/`getConnection()`/`acquire()` and the client a `transaction(fn)` callback receives.
+ * Everything else passes through untouched.
  */
 export function instrument<T extends object>(target: T, hooks: Instrumentation): T {
   if ((target as Record<symbol, unknown>)[WRAPPED]) return target;
@@ -107,7 +110,20 @@ export function instrument<T extends object>(target: T, hooks: Instrumentation):
       const cached = cache.get(property);
       if (cached) return cached;
       let wrapped: unknown;
-      if (typeof property !== 'string' || (!QUERY_METHODS.has(property) && !CLIENT_METHODS.has(property))) {
+      if (typeof property === 'string' && TRANSACTION_METHODS.has(property)) {
+        wrapped = (fn: unknown, ...rest: unknown[]) =>
+          (value as (...a: unknown[]) => unknown).call(
+            obj,
+            typeof fn === 'function'
+              ? (tx: unknown, ...more: unknown[]) =>
+                  fn(tx && typeof tx === 'object' ? instrument(tx, hooks) : tx, ...more)
+              : fn,
+            ...rest,
+          );
+      } else if (
+        typeof property !== 'string' ||
+        (!QUERY_METHODS.has(property) && !CLIENT_METHODS.has(property))
+      ) {
         // Bound to the real object: classes with #private fields reject a proxy as `this`.
         wrapped = (value as (...a: unknown[]) => unknown).bind(obj);
       } else if (QUERY_METHODS.has(property)) {
