@@ -473,12 +473,15 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
     return this.#lend(this.#writableNode(), options, false);
   }
 
-  /** The primary's position covering every write completed so far (asked once per batch of writes). */
+  /**
+   * The primary's position covering every write completed so far. Concurrent callers share one
+   * lookup only when no write completed in between: a lookup started earlier may predate their write.
+   */
   async #primaryPosition(): Promise<string | undefined> {
     if (this.#coveredWrites === this.#writes && this.#targetPosition !== undefined)
       return this.#targetPosition;
-    return this.#positionFlight.do('position', async () => {
-      const writes = this.#writes;
+    const writes = this.#writes;
+    return this.#positionFlight.do(String(writes), async () => {
       const primary = this.#writableNode();
       const position = await primary.pool.use((connection) => this.#driver.currentPosition!(connection));
       if (writes >= this.#coveredWrites) {

@@ -219,6 +219,84 @@ describe.skipIf(!replicaUp)('PostgreSQL with a streaming replica (127.0.0.1:5433
     }
   });
 
+  it('a causal read never reuses a primary position asked for before its own write completed', async () => {
+    const base = postgresDriver({ primary: primaryUrl, replicas: [replicaUrl] });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let positionRead!: () => void;
+    const firstPositionRead = new Promise<void>((resolve) => {
+      positionRead = resolve;
+    });
+    let calls = 0;
+    // The first position lookup reads the primary's LSN, then is held back until the test lets it go.
+    const driver: typeof base = {
+      ...base,
+      async currentPosition(connection) {
+        const position = await base.currentPosition!(connection);
+        if (++calls === 1) {
+          positionRead();
+          await gate;
+        }
+        return position;
+      },
+    };
+    const pool: PgPool = createPool({
+      driver,
+      max: 4,
+      healthCheckIntervalMs: 100,
+      causalWaitMs: 300,
+      maxReplicationLagMs: 60_000,
+    });
+    pools.push(pool);
+    const read = () =>
+      pool
+        .query<SqlResult<{ v: number | null }>>(`SELECT v FROM ${rwTable} WHERE k = 'race'`, [], {
+          role: 'read',
+          consistency: 'causal',
+        })
+        .then((r) => r.rows[0]?.v ?? null);
+    try {
+      await pool.query(`INSERT INTO ${rwTable} VALUES ('race', 1)`);
+      const first = read(); // asks the primary for its position, which covers the insert only
+      await firstPositionRead;
+      // let the replica reach that position, then freeze it there
+      const [{ lsn }] = await admin(
+        primaryUrl,
+        async (c) => (await c.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows,
+      );
+      await waitUntil(
+        () =>
+          admin(
+            replicaUrl,
+            async (c) =>
+              (await c.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [lsn])).rows[0].ok,
+          ),
+        { timeoutMs: 10_000, message: 'the insert reached the replica' },
+      );
+      await admin(replicaUrl, (c) => c.query('SELECT pg_wal_replay_pause()'));
+      await waitUntil(
+        () =>
+          admin(
+            replicaUrl,
+            async (c) =>
+              (await c.query('SELECT pg_get_wal_replay_pause_state() AS s')).rows[0].s === 'paused',
+          ),
+        { timeoutMs: 10_000, message: 'replay paused' },
+      );
+      await pool.query(`UPDATE ${rwTable} SET v = 2 WHERE k = 'race'`); // not replayed on the replica
+      const second = read(); // must wait for a position that covers the update, not share the first lookup
+      release();
+      expect(await first).toBe(1);
+      expect(await second).toBe(2);
+      expect(calls).toBe(2);
+    } finally {
+      release();
+      await resume();
+    }
+  });
+
   it('retries a read whose replica connection was terminated, and the counts match the servers', async () => {
     const { pool, applicationName } = open();
     await Promise.all(Array.from({ length: 8 }, () => port(pool, { role: 'read' })));
