@@ -194,7 +194,13 @@ class HttpService implements Service {
     if (this.#draining) res.shouldKeepAlive = false;
     this.#inFlight.add(res);
     res.once('close', () => this.#inFlight.delete(res));
-    const url = new URL(req.url ?? '/', 'http://service');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://service');
+    } catch {
+      // e.g. `GET //[ HTTP/1.1`: node:http passes any target through; a bad one must not crash the process.
+      return send(res, 400, { error: 'malformed request target' });
+    }
     const healthPath = this.#options.healthPath ?? '/health';
     try {
       if (url.pathname === healthPath && (req.method === 'GET' || req.method === 'HEAD')) {

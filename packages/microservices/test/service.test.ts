@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { uniqueName } from '@noa/testkit';
 import Fastify from 'fastify';
 import { request } from 'undici';
@@ -133,6 +134,26 @@ describe('createService (node:http lifecycle)', () => {
     expect(b.statusCode).toBe(200);
     expect(await b.body.json()).toEqual({ fastify: '9' });
     await app.close();
+  });
+
+  it('answers a malformed request target with 400 and keeps serving', async () => {
+    registry = createServiceRegistry({ backend: memoryRegistry() });
+    const svc = service({ name: uniqueName('strict'), routes: { 'GET /ok': () => ({ ok: true }) } });
+    await svc.start();
+    const statusLine = (target: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(svc.port, '127.0.0.1', () =>
+          socket.write(`GET ${target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`),
+        );
+        let out = '';
+        socket.on('data', (d) => {
+          out += d;
+        });
+        socket.on('close', () => resolve(out.split('\r\n')[0]!));
+      });
+    expect(await statusLine('//[')).toBe('HTTP/1.1 400 Bad Request');
+    expect(await statusLine('http://x:99999/')).toBe('HTTP/1.1 400 Bad Request');
+    expect(await statusLine('/ok')).toBe('HTTP/1.1 200 OK');
   });
 
   it('rejects bad options', () => {
