@@ -73,6 +73,8 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 
 // --- Cloudflare: POST /zones/:zone/purge_cache ---------------------------------------------------
 export const CF_TOKEN = 'cf-test-token';
+/** The legacy global API key and its account email (X-Auth-Key / X-Auth-Email). */
+export const CF_KEY = { apiKey: 'cf-global-key', email: 'ops@example.com' };
 
 export function fakeCloudflare(options: { zoneId: string; maxItems?: number }): Promise<Fake> {
   let id = 0;
@@ -81,7 +83,10 @@ export function fakeCloudflare(options: { zoneId: string; maxItems?: number }): 
       json(res, status, { success: false, errors: [{ code, message }], messages: [], result: null });
     if (req.method !== 'POST' || req.path !== `/zones/${options.zoneId}/purge_cache`)
       return error(404, 7003, 'Could not route');
-    if (req.headers.authorization !== `Bearer ${CF_TOKEN}`) return error(403, 10000, 'Authentication error');
+    const legacy =
+      req.headers['x-auth-key'] === CF_KEY.apiKey && req.headers['x-auth-email'] === CF_KEY.email;
+    if (req.headers.authorization !== `Bearer ${CF_TOKEN}` && !legacy)
+      return error(403, 10000, 'Authentication error');
     const body = JSON.parse(req.body);
     const keys = Object.keys(body);
     if (keys.length !== 1)

@@ -11,6 +11,7 @@ import { providerContract } from './contract.js';
 import {
   AKAMAI_CREDENTIALS,
   AWS_CREDENTIALS,
+  CF_KEY,
   CF_TOKEN,
   FASTLY_KEY,
   fakeAkamai,
@@ -166,6 +167,16 @@ describe('cloudflare (fake Cloudflare API)', () => {
     const result = await provider.purge({ tags: ['t'] });
     expect(result.ok).toBe(true);
     expect(result.attempts).toBe(3);
+  });
+
+  it('authenticates with the legacy global key and email headers, refused with a wrong email', async () => {
+    fake.requests.length = 0;
+    const make = (email: string) =>
+      cloudflare({ zoneId: 'zone-9', apiKey: CF_KEY.apiKey, email, apiBaseUrl: fake.url, retry: fastRetry });
+    expect((await make(CF_KEY.email).purge({ tags: ['t'] })).ok).toBe(true);
+    expect(fake.requests[0]!.headers.authorization).toBeUndefined();
+    const wrong = await make('someone@example.com').purge({ tags: ['t'] });
+    expect(isNoaError(wrong.failures[0]!.error, 'NOA_CDN_AUTH_FAILED')).toBe(true);
   });
 
   it('needs baseUrl for relative URLs', () => {
