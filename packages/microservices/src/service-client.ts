@@ -102,6 +102,14 @@ export interface ProxiedResponse extends Omit<ServiceStreamResponse, 'body'> {
   body: ProxyExchange;
 }
 
+/**
+ * A request body that can tell its upload failed on the caller's side (the gateway's body limit, a
+ * client that went away): such a failure says nothing about the instance. Internal, like proxy().
+ */
+export interface UploadStream extends Readable {
+  callerError?: Error;
+}
+
 /** The client plus the gateway's proxy path (internal: the package does not export it). */
 export interface ProxyingServiceClient extends ServiceClient {
   /** Like stream(), with a body to pipeTo() a ServerResponse instead of a Readable. */
@@ -439,11 +447,12 @@ class Client extends TypedEventEmitter<ServiceClientEvents> implements ProxyingS
                 { cause: caught },
               )
             : caught;
-        if (isNoaError(error, 'NOA_ABORTED')) {
-          // The caller gave up: says nothing about the instance, but a trial must still end (as
-          // a failure, so the circuit waits once more rather than closing on no evidence).
+        const callerError = req.streamBody ? (req.body as UploadStream).callerError : undefined;
+        if (callerError !== undefined || isNoaError(error, 'NOA_ABORTED')) {
+          // The caller gave up or its upload failed: says nothing about the instance, but a trial
+          // must still end (as a failure, so the circuit waits once more rather than closing on no evidence).
           report?.(true, caught);
-          throw error;
+          throw callerError ?? error;
         }
         const rejected = isNoaError(error, 'NOA_CIRCUIT_OPEN');
         if (!rejected) picker.failure(instance, error, report);

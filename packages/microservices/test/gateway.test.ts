@@ -310,9 +310,48 @@ describe('gateway (real upstreams on loopback)', () => {
       for (let i = 0; i < 10; i++) req.write('y'.repeat(300));
       req.end();
     });
-    expect([413, 502]).toContain(chunked);
+    expect(chunked).toBe(413);
     expect((await call('/api/v1/users/./1')).json.url).toBe('/api/v1/users/1');
     expect((await call('/api/v1/users/ok')).status).toBe(200);
+  });
+
+  it("a streamed body over the limit, or a client leaving mid-upload, is not the upstream instance's failure", async () => {
+    await start({
+      routes: [
+        {
+          prefix: '/up',
+          service: users,
+          retry: false,
+          circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 60_000 },
+        },
+      ],
+      limits: { bodyBytes: 1_000 },
+    });
+    const { port } = new URL(base);
+    const head = 'POST /up/x HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n';
+    const raw = (data: string, leave: boolean) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(data);
+          // The client goes away once the upload reached the upstream.
+          if (leave) setTimeout(() => socket.destroy(), 50);
+        });
+        let out = '';
+        socket.on('data', (d) => {
+          out += d;
+        });
+        socket.on('error', () => {});
+        socket.on('close', () => resolve(out.split('\r\n')[0]!));
+      });
+    const big = 'y'.repeat(2_000);
+    // One chunk over the limit, sent with the head: the limit trips while the upstream connection opens.
+    for (let i = 0; i < 4; i++)
+      expect(await raw(`${head}${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`, false)).toBe(
+        'HTTP/1.1 413 Payload Too Large',
+      );
+    for (let i = 0; i < 5; i++) expect(await raw(`${head}a\r\n0123456789\r\n`, true)).toBe('');
+    // Nine failed uploads against a threshold of two (two instances): both circuits are still closed.
+    for (let i = 0; i < 4; i++) expect((await call('/up/x')).status).toBe(200);
   });
 
   it('JWT (shared secret): verified claims go upstream, forged copies are stripped, bad tokens get 401', async () => {

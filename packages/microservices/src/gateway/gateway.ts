@@ -24,6 +24,7 @@ import {
   createProxyingClient,
   type ProxyingServiceClient,
   type ServiceClientOptions,
+  type UploadStream,
 } from '../service-client.js';
 import { type AggregateRoute, createAggregator } from './aggregate.js';
 import { type Authenticator, createAuthenticator, type RouteAuth } from './auth.js';
@@ -173,18 +174,28 @@ function sendJson(
   res.end(payload);
 }
 
-/** Counts body bytes on their way upstream and fails the stream past the limit. */
-function limitBody(req: IncomingMessage, limit: number): Transform {
+/**
+ * Counts body bytes on their way upstream and fails the stream past the limit. A failure on the
+ * client's side (over the limit, or the client went away) is marked as the caller's, so the
+ * service client neither blames the instance (breaker, ejection) nor retries.
+ */
+function limitBody(req: IncomingMessage, limit: number): UploadStream {
   let size = 0;
-  const counter = new Transform({
+  const counter: Transform & UploadStream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
-      if (size > limit)
-        callback(new NoaError('NOA_GATEWAY_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`));
-      else callback(null, chunk);
+      if (size <= limit) return callback(null, chunk);
+      counter.callerError = new NoaError('NOA_GATEWAY_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`);
+      callback(counter.callerError);
     },
   });
-  req.on('error', (error) => counter.destroy(error));
+  // The error reaches undici through the stream, but it may come before undici listens (the
+  // upstream connection still opening): without a listener of our own it would crash the process.
+  counter.on('error', () => {});
+  req.on('error', (error) => {
+    counter.callerError ??= error;
+    counter.destroy(error);
+  });
   return req.pipe(counter);
 }
 
