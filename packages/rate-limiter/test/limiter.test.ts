@@ -76,6 +76,18 @@ describe('bad input', () => {
       /deny: "10.0.0.0\/99"/,
     );
     expect(() => rateLimit({ limit: 5, windowMs: 1000, ipv6Prefix: 0 })).toThrow(/ipv6Prefix/);
+    expect(code(() => rateLimit({ limit: 5, windowMs: 1000, allow: '10.0.0.0/8' as never }))).toBe(
+      'NOA_INVALID_OPTION',
+    );
+    expect(() => rateLimit({ limit: 5, windowMs: 1000, allow: '10.0.0.0/8' as never })).toThrow(
+      /allow: pass a list of addresses/,
+    );
+    expect(() => rateLimit({ windowMs: 1000, rules: [{ limit: 1, match: { method: 5 as never } }] })).toThrow(
+      /match.method must be a string or a list of strings/,
+    );
+    expect(() => rateLimit({ windowMs: 1000, rules: [{ limit: 1, match: { role: [1] as never } }] })).toThrow(
+      /match.role must be a string or a list of strings/,
+    );
     expect(() => rateLimit({ limit: 5, windowMs: 1000, headers: 'draft-6' as never })).toThrow(
       /headers must be/,
     );

@@ -61,8 +61,18 @@ function compileMatch(match: RateLimitRule['match'], where: string): (request: R
   if (match === undefined) return () => true;
   if (typeof match === 'function') return match;
   invariant(typeof match === 'object', `${where}: match must be an object or a function`);
-  const methods = asList(match.method)?.map((m) => m.toUpperCase());
+  const methods = asList(match.method);
   const roles = asList(match.role);
+  for (const [what, list] of [
+    ['method', methods],
+    ['role', roles],
+  ] as const) {
+    invariant(
+      list === undefined || list.every((item) => typeof item === 'string'),
+      `${where}: match.${what} must be a string or a list of strings`,
+    );
+  }
+  const upperMethods = methods?.map((m) => m.toUpperCase());
   const { path, authenticated } = match;
   let pathMatches: (p: string) => boolean = () => true;
   if (path instanceof RegExp) pathMatches = (p) => path.test(p);
@@ -72,7 +82,7 @@ function compileMatch(match: RateLimitRule['match'], where: string): (request: R
   } else if (typeof path === 'string') pathMatches = (p) => p === path;
   else invariant(path === undefined, `${where}: match.path must be a string or a RegExp`);
   return (request) =>
-    (methods === undefined || methods.includes(request.method)) &&
+    (upperMethods === undefined || upperMethods.includes(request.method)) &&
     pathMatches(request.path) &&
     (roles === undefined || (request.roles ?? []).some((role) => roles.includes(role))) &&
     (authenticated === undefined || authenticated === (request.user !== undefined));

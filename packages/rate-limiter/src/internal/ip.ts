@@ -117,6 +117,12 @@ export function ipKey(ip: IpAddress, ipv6Prefix: number): string {
 
 /** A list of addresses and ranges, matched against parsed addresses. */
 export function cidrMatcher(list: readonly string[], where: string): (ip: IpAddress) => boolean {
+  if (!Array.isArray(list)) {
+    throw new NoaError(
+      'NOA_INVALID_OPTION',
+      `${where}: pass a list of addresses and CIDR ranges, e.g. ['10.0.0.0/8'], got ${typeof list}`,
+    );
+  }
   const ranges = list.map((entry) => parseCidr(entry, where));
   return (ip) => ranges.some((range) => cidrContains(range, ip));
 }
