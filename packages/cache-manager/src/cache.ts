@@ -395,11 +395,11 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
   }
 
   /** A fresh value from the shared tiers (another process may have loaded it), copied to the local ones. */
-  async #readShared(key: string): Promise<unknown> {
+  async #readShared(key: string, deadline: number | undefined): Promise<unknown> {
     for (let index = 0; index < this.#tiers.length; index++) {
       const tier = this.#tiers[index]!;
       if (tier.kind !== 'shared') continue;
-      const entry = await this.#readTier(tier, key);
+      const entry = await this.#readTier(tier, key, deadline);
       if (entry !== undefined && (entry.freshUntil === 0 || entry.freshUntil > this.#now())) {
         this.#backfill(key, entry, index);
         return entry.value;
@@ -450,9 +450,11 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
     const tags = options?.tags;
     // Versions are read before loading: an invalidation during the load leaves the result stale.
     const tagVersions = tags?.length ? await this.#tags.snapshot(tags, deadline) : undefined;
-    const loadAndStore = async (): Promise<T> => {
+    /** `remoteDeadline`: when the call's remote work must be over; the loader's own time does not count. */
+    const loadAndStore = async (remoteDeadline: number | undefined): Promise<T> => {
       this.#loads++;
       const started = this.#now();
+      const loadStartedAt = Date.now();
       let value: T;
       try {
         value = await loader({ key, stale: stale?.value as T | undefined, signal: this.#abort.signal });
@@ -473,17 +475,28 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
       }
       const written = this.#write(key, this.#entryOf(value, options, tagVersions, loadMs));
       // Memory is filled synchronously; callers need not wait for Redis and the bus (each bounded
-      // by its own timeout) unless a lease is held: waiters in other processes read Redis next.
-      if (this.#lock !== undefined) await written;
-      else void this.#track(written);
+      // by its own timeout) unless a lease is used: waiters in other processes read Redis next. They
+      // wait at most what the call's budget had left when the loader started.
+      if (this.#lock === undefined) void this.#track(written);
+      else {
+        const left =
+          remoteDeadline === undefined ? undefined : Date.now() + Math.max(0, remoteDeadline - loadStartedAt);
+        await this.#waitAtMost(written, left);
+      }
       return value;
     };
-    if (this.#lock === undefined) return loadAndStore();
+    if (this.#lock === undefined) return loadAndStore(deadline);
     return loadWithLease(
       this.#lock,
       key,
-      { leaseMs: this.#lockLeaseMs, waitMs: this.#lockWaitMs, now: this.#now },
-      () => this.#readShared(key) as Promise<T | undefined>,
+      {
+        leaseMs: this.#lockLeaseMs,
+        waitMs: this.#lockWaitMs,
+        now: this.#now,
+        deadline,
+        freshDeadline: () => this.#deadline(),
+      },
+      (readDeadline) => this.#readShared(key, readDeadline) as Promise<T | undefined>,
       loadAndStore,
     );
   }

@@ -31,8 +31,11 @@ export interface TagVersionStore {
 
 /** A lease that makes one process in the cluster run a loader (`lock: 'distributed'`). */
 export interface DistributedLock {
-  /** A token when acquired, undefined when someone else holds the lease. */
-  acquire(key: string, leaseMs: number): Promise<string | undefined>;
+  /**
+   * A token when acquired, undefined when someone else holds the lease. `deadline` (epoch ms) is
+   * when the cache call that asks must have its answer; past it, the call loads without the lease.
+   */
+  acquire(key: string, leaseMs: number, deadline?: number): Promise<string | undefined>;
   /** Extends the lease while the holder is still working; false when it was lost. */
   extend(key: string, token: string, leaseMs: number): Promise<boolean>;
   /** Releases only when `token` still owns the lease. */

@@ -31,7 +31,7 @@ describe.skipIf(!redis.available)('surviving a Redis outage (own redis-server, k
     clients.push(client);
     return client;
   };
-  const makeCache = (namespace: string, halfOpenAfterMs = 300) => {
+  const makeCache = (namespace: string, halfOpenAfterMs = 300, lock: 'local' | 'distributed' = 'local') => {
     const client = connect();
     const cache = createCache({
       namespace,
@@ -40,6 +40,7 @@ describe.skipIf(!redis.available)('surviving a Redis outage (own redis-server, k
         redisTier({ client, timeoutMs: TIMEOUT_MS, breaker: { failureThreshold: 3, halfOpenAfterMs } }),
       ],
       bus: redisBus({ publisher: client, subscriber: connect(), timeoutMs: TIMEOUT_MS }),
+      lock,
     });
     const errors: CacheEvents['error'][0][] = [];
     cache.on('error', (event) => errors.push(event));
@@ -108,6 +109,21 @@ describe.skipIf(!redis.available)('surviving a Redis outage (own redis-server, k
       },
       { timeoutMs: 20_000, message: 'the circuit closes after Redis resumes' },
     );
+    expect(unhandled).toEqual([]);
+    await cache.close();
+  });
+
+  it("bounds getOrSet with lock: 'distributed' by one timeout too (lease, write and release included)", async () => {
+    const { cache } = makeCache(uniqueName('paused_lock'), 300, 'distributed');
+    expect(await cache.getOrSet('warm', async () => 'v')).toBe('v'); // the lease path, Redis up
+    server.pause();
+    try {
+      const durations = await getOrSetDuringOutage(cache, 8);
+      // Each remote step (read, lease, write, publish) waiting its own timeout would take 4x.
+      expect(Math.max(...durations)).toBeLessThan(2 * TIMEOUT_MS);
+    } finally {
+      server.resume();
+    }
     expect(unhandled).toEqual([]);
     await cache.close();
   });

@@ -134,11 +134,14 @@ export function redisTier(options: RedisTierOptions): RedisTier {
   };
 
   const lock: DistributedLock = {
-    async acquire(key, leaseMs) {
+    async acquire(key, leaseMs, deadline) {
       ready();
       const token = randomBytes(12).toString('base64url');
-      const result = await guard.run('SET NX lease', () =>
-        client.set(lockKey(key), token, 'PX', Math.ceil(leaseMs), 'NX'),
+      const result = await guard.run(
+        'SET NX lease',
+        () => client.set(lockKey(key), token, 'PX', Math.ceil(leaseMs), 'NX'),
+        timeoutMs,
+        deadline,
       );
       return result === 'OK' ? token : undefined;
     },
