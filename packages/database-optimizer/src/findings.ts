@@ -34,6 +34,12 @@ function examined(node: PlanNode): number | undefined {
   return node.rowsRemovedByFilter === undefined ? undefined : produced + node.rowsRemovedByFilter;
 }
 
+/** The table read under a chain of single-input nodes (PostgreSQL's Memoize, Materialize). */
+function tableBelow(node: PlanNode | undefined): string | undefined {
+  if (!node) return undefined;
+  return node.table ?? (node.children.length === 1 ? tableBelow(node.children[0]) : undefined);
+}
+
 function estimateError(node: PlanNode): number | undefined {
   if (node.actualRows === undefined || node.estimatedRows === undefined) return undefined;
   return (
@@ -128,7 +134,7 @@ export function findPlanIssues(plan: PlanNode, options: FindingOptions = {}): Fi
         findings.push({
           kind: 'nested-loop',
           severity: 'warning',
-          table: inner?.table,
+          table: tableBelow(inner),
           detail: `${node.operation} over ${fmt(outerRows)} outer rows`,
           suggestion:
             'A hash or merge join is usually cheaper for inputs this large: check the row estimates, and filter earlier.',

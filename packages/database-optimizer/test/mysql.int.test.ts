@@ -64,10 +64,32 @@ describe.skipIf(!service.available)('mysqlAdapter (real MariaDB, 150k seeded row
     );
     expect(report.totalMs).toBeGreaterThan(0);
     expect(report.plan.kind).toBe('join');
+    const [count] = await db.pool.query(
+      "SELECT COUNT(*) AS n FROM users u JOIN orders o ON o.user_id = u.id WHERE u.country = 'de' AND u.id < 200",
+    );
+    expect(report.rows).toBe(Number((count as { n: number }[])[0]!.n));
     const kinds = report.findings.map((f) => f.kind);
     expect(kinds).toContain('missing-join-index');
     // MariaDB names tables by their alias in its plans.
     expect(report.findings.find((f) => f.kind === 'missing-join-index')?.table).toBe('o');
+  });
+
+  it('ANALYZE rows of joins and sorted reads are the real result sizes; a nested loop over a large input is reported', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: mysqlAdapter({ pool: db.pool }) });
+    const join =
+      "SELECT STRAIGHT_JOIN o.id, u.email FROM orders o JOIN users u ON u.id = o.user_id WHERE u.country = 'de'";
+    const report = await analyzer.explain(join, [], { analyze: true });
+    const [count] = await db.pool.query(`SELECT COUNT(*) AS n FROM (${join}) AS j`);
+    expect(report.rows).toBe(Number((count as { n: number }[])[0]!.n));
+    expect(report.plan).toMatchObject({ kind: 'join', joinType: 'nested-loop' });
+    // Every order looks its user up through the primary key: indexed, but 120 000 times.
+    expect(report.findings.map((f) => [f.kind, f.table])).toEqual([['nested-loop', 'u']]);
+    const sorted = await analyzer.explain('SELECT id FROM orders ORDER BY total, id LIMIT 7', [], {
+      analyze: true,
+    });
+    expect(sorted.plan.children[0]?.kind).toBe('sort');
+    expect(sorted.rows).toBe(7);
+    expect(sorted.findings.map((f) => f.kind)).not.toContain('row-estimate');
   });
 
   it('analyze on a write needs allowWrites and is rolled back', async () => {

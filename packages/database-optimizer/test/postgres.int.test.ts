@@ -54,6 +54,26 @@ describe.skipIf(!service.available)('postgresAdapter (real PostgreSQL, 250k seed
     expect(report.findings.map((f) => f.kind)).toContain('sort-spill');
   });
 
+  it('reports a nested loop over a large input (on a pg Client with hash and merge joins off)', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('SET enable_hashjoin = off');
+      await client.query('SET enable_mergejoin = off');
+      const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: client }) });
+      const report = await analyzer.explain(
+        "SELECT o.id, u.email FROM orders o JOIN users u ON u.id = o.user_id WHERE o.status = 'paid'",
+        [],
+        { analyze: true },
+      );
+      expect(report.rows).toBe(50000);
+      expect(report.plan).toMatchObject({ kind: 'join', joinType: 'nested-loop' });
+      expect(report.findings.map((f) => [f.kind, f.table])).toContainEqual(['nested-loop', 'users']);
+    } finally {
+      await client.query('RESET ALL');
+      client.release();
+    }
+  });
+
   it('refuses to analyze a write unless allowed, and rolls it back when allowed', async () => {
     const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }) });
     await expect(

@@ -11,7 +11,7 @@ import type {
 import { indexName } from '../internal/names.js';
 import { isWriteStatement } from '../internal/tokens.js';
 import { assertSql } from '../internal/validate.js';
-import type { PlanNode, ScanAccess } from '../plan.js';
+import { type PlanNode, type ScanAccess, totalRows } from '../plan.js';
 
 /** A mysql2 promise connection (`pool.getConnection()`), or anything with the same `query`. */
 export interface MysqlConnectionLike {
@@ -74,7 +74,8 @@ function tableNode(t: Json): PlanNode {
     const rRows = Number(t.r_rows ?? 0);
     node.loops = loops;
     node.rowsExamined = rRows * loops;
-    node.actualRows = Math.round(rRows * (Number(t.r_filtered ?? 100) / 100));
+    // An average per loop, unrounded: 0.2 rows over 120 000 loops is 24 000 rows, not none.
+    node.actualRows = rRows * (Number(t.r_filtered ?? 100) / 100);
     node.estimatedRows = rows * filtered;
     if (t.r_table_time_ms !== undefined)
       node.timeMs = Number(t.r_table_time_ms) + Number(t.r_other_time_ms ?? 0);
@@ -97,7 +98,7 @@ function nodesOf(o: Json): PlanNode[] {
       if (sortKey) sort.sortKey = String(sortKey).split(', ');
       if (Number(value.r_sort_passes ?? 0) > 0 || value.using_temporary_table === 'disk') sort.spilled = true;
       if (value.r_output_rows !== undefined) sort.actualRows = Number(value.r_output_rows);
-      out.push(sort);
+      out.push(inheritRows(sort));
     } else if (key === 'block-nl-join') {
       out.push(...nodesOf(value));
     } else if (key === 'subqueries' && Array.isArray(value)) {
@@ -106,7 +107,11 @@ function nodesOf(o: Json): PlanNode[] {
       out.push(normalizeMysqlPlan({ query_block: value }));
     } else if (typeof value === 'object' && !Array.isArray(value)) {
       const children = nodesOf(value);
-      if (children.length > 0) out.push({ kind: 'other', operation: key, children });
+      if (children.length === 0) continue;
+      const node: PlanNode = { kind: 'other', operation: key, children };
+      // read_sorted_file and friends report the rows they passed on.
+      if (value.r_rows !== undefined) node.actualRows = Number(value.r_rows);
+      out.push(inheritRows(node));
     }
   }
   return out;
@@ -123,6 +128,7 @@ function nestedLoop(items: Json[]): PlanNode {
       continue;
     }
     const block = 'block-nl-join' in item;
+    const outer = current;
     current = {
       kind: 'join',
       operation: block ? 'Block Nested Loop' : 'Nested Loop',
@@ -132,6 +138,15 @@ function nestedLoop(items: Json[]): PlanNode {
     };
     if (block && item['block-nl-join'].attached_condition)
       current.filter = item['block-nl-join'].attached_condition;
+    // Rows the join produced: the inner side's rows over all its loops, or, for a block join,
+    // every outer row against the inner rows, kept by the join buffer's condition.
+    const outerRows = totalRows(outer);
+    if (node.actualRows !== undefined && outerRows !== undefined && outer.actualRows !== undefined) {
+      current.actualRows = block
+        ? outerRows * node.actualRows * (Number(item['block-nl-join'].r_filtered ?? 100) / 100)
+        : node.actualRows * (node.loops ?? 1);
+      current.loops = 1;
+    }
   }
   return current ?? { kind: 'other', operation: 'empty', children: [] };
 }
@@ -143,6 +158,23 @@ export function normalizeMysqlPlan(json: Json): PlanNode {
   if (children.length === 1) return children[0]!;
   const node: PlanNode = { kind: 'other', operation: `select #${block.select_id ?? 1}`, children };
   if (block.r_total_time_ms !== undefined) node.timeMs = Number(block.r_total_time_ms);
+  return inheritRows(node);
+}
+
+/** A wrapper (sort, read_sorted_file, a query block) without its own counts passes on its first input's. */
+function inheritRows(node: PlanNode): PlanNode {
+  const input = node.children[0];
+  if (!input) return node;
+  if (node.actualRows !== undefined) {
+    // Its own count (after a LIMIT, say): the input's estimate would not be comparable.
+    node.loops ??= 1;
+    return node;
+  }
+  if (input.actualRows !== undefined) {
+    node.actualRows = totalRows(input);
+    node.loops = 1;
+  }
+  if (input.estimatedRows !== undefined) node.estimatedRows = input.estimatedRows * (input.loops ?? 1);
   return node;
 }
 
@@ -226,8 +258,8 @@ export function mysqlAdapter(options: MysqlAdapterOptions): QueryAdapter & { adv
       if (analyze && block.r_total_time_ms !== undefined) {
         out.totalMs = Number(block.r_total_time_ms) + Number(json.query_optimization?.r_total_time_ms ?? 0);
       }
-      const last = lastScanRows(plan, analyze);
-      if (last !== undefined) out.rows = last;
+      const rows = analyze ? totalRows(plan) : plan.estimatedRows;
+      if (rows !== undefined) out.rows = Math.round(rows);
       return out;
     });
   }
@@ -357,8 +389,4 @@ export function mysqlAdapter(options: MysqlAdapterOptions): QueryAdapter & { adv
   };
 
   return { dialect: 'mysql', explain, isWrite: isWriteStatement, describe: (sql) => sql, advisor };
-}
-
-function lastScanRows(plan: PlanNode, analyze: boolean): number | undefined {
-  return analyze ? (plan.actualRows ?? undefined) : plan.estimatedRows;
 }
