@@ -17,7 +17,15 @@ export {
   type OrderByColumn,
   type ShardPart,
 } from './merge.js';
-export type { ShardPool, ShardRole, ShardRows, ShardTarget, SqlDialect } from './pool.js';
+export type {
+  MysqlCallbackPool,
+  ShardConnection,
+  ShardPool,
+  ShardRole,
+  ShardRows,
+  ShardTarget,
+  SqlDialect,
+} from './pool.js';
 export {
   createShardRouter,
   type QueryAllOptions,

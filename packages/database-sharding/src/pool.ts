@@ -11,8 +11,23 @@ export interface ShardPool {
   query(sql: string, params?: unknown[], options?: { role?: ShardRole }): Promise<unknown>;
 }
 
+/**
+ * mysql2's callback-API pool (`mysql.createPool`), described by shape so mysql2 stays an optional
+ * peer dependency. The router calls it through its `promise()` wrapper.
+ */
+export interface MysqlCallbackPool {
+  promise(): unknown;
+  getConnection(...args: never[]): unknown;
+  query(...args: never[]): unknown;
+}
+
+/** One database connection pool a shard can use. */
+export type ShardConnection = ShardPool | MysqlCallbackPool;
+
 /** A shard's pools: one pool, or a primary with read replicas (plain pg/mysql2 pools, for example). */
-export type ShardTarget = ShardPool | { primary: ShardPool; replicas?: readonly ShardPool[] };
+export type ShardTarget =
+  | ShardConnection
+  | { primary: ShardConnection; replicas?: readonly ShardConnection[] };
 
 export type SqlDialect = 'postgres' | 'mysql';
 
