@@ -336,6 +336,13 @@ class Router<K> extends TypedEventEmitter<ShardRouterEvents> implements ShardRou
           'query() needs a shard key to pick the shard; use queryAll() for a query across every shard, or queryShard() for one shard by id.',
         );
       }
+      if (typeof sql !== 'string') {
+        // query(sql) or query(sql, params): the SQL was passed where the shard key goes.
+        throw new NoaError(
+          'NOA_SHARDING_NO_SHARD_KEY',
+          `query(shardKey, sql, params) got no SQL after the shard key ${JSON.stringify(shardKey)?.slice(0, 80)}: the shard key comes first. Use queryAll() for a query across every shard, or queryShard() for one shard by id.`,
+        );
+      }
       const role = options?.role ?? 'write';
       if (!this.#strategy)
         return this.ready().then(() => this.#one<R>(this.#current().shardFor(shardKey), sql, params, role));

@@ -194,6 +194,10 @@ export function crossShardContract(
       await expect(router.query(undefined as never, 'SELECT 1')).rejects.toMatchObject({
         code: 'NOA_SHARDING_NO_SHARD_KEY',
       });
+      // The key forgotten: query(sql, params) names the mistake instead of running anywhere.
+      await expect(
+        router.query(`SELECT id FROM orders WHERE id = ${p(1)}` as never, [row.id] as never),
+      ).rejects.toMatchObject({ code: 'NOA_SHARDING_NO_SHARD_KEY' });
     });
 
     it('ORDER BY … LIMIT (k-way merge), newest first', async () => {

@@ -142,13 +142,23 @@ describe('router (fake pools)', () => {
     expect(() =>
       createShardRouter({ strategy: hashStrategy({ shards: ['a'] }), shards: { a: {} as ShardPool } }),
     ).toThrow(/query\(sql, params\)/);
+    const a = fakePool('a');
     const router = createShardRouter({
       strategy: hashStrategy({ shards: ['a'] }),
-      shards: { a: fakePool('a') },
+      shards: { a },
     });
     await expect(router.query(null as never, 'SELECT 1')).rejects.toMatchObject({
       code: 'NOA_SHARDING_NO_SHARD_KEY',
     });
+    // The key forgotten from JavaScript: the SQL lands where the key goes, and no shard is queried.
+    await expect(router.query('SELECT * FROM t WHERE id = $1' as never, [7] as never)).rejects.toMatchObject({
+      code: 'NOA_SHARDING_NO_SHARD_KEY',
+      message: expect.stringContaining('queryAll'),
+    });
+    await expect(router.query('SELECT 1' as never, undefined as never)).rejects.toMatchObject({
+      code: 'NOA_SHARDING_NO_SHARD_KEY',
+    });
+    expect(a.calls).toHaveLength(0);
     await expect(router.query({} as never, 'SELECT 1')).rejects.toMatchObject({
       code: 'NOA_SHARDING_INVALID_KEY',
     });
