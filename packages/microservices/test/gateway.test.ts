@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createGateway, type Gateway, type GatewayOptions } from '../src/gateway.js';
 import { createServiceRegistry, memoryRegistry, type ServiceRegistry } from '../src/index.js';
-import { type Echo, startUpstream, type Upstream } from './helpers.js';
+import { type Echo, startUpstream, type Upstream, type UpstreamHandler } from './helpers.js';
 
 const SECRET = 'a-very-long-test-secret-of-32-bytes-or-more!';
 
@@ -116,6 +116,26 @@ describe('gateway (real upstreams on loopback)', () => {
     expect(del.headers.allow).toBe('GET, POST');
     expect((await call('/api/v1/usersX')).status).toBe(404);
     expect((await call('/nothing')).status).toBe(404);
+  });
+
+  it('keeps upstream connections alive and sends an incoming W3C traceparent on as a child span', async () => {
+    const connections: number[] = [];
+    upstreams[2]!.server.on('connection', () => connections.push(1));
+    await start({ routes: [{ prefix: '/o', service: orders }] });
+    const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const spans = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const r = await call('/o/x', { headers: { traceparent: parent, tracestate: 'vendor=1' } });
+      expect(r.status).toBe(200);
+      const sent = r.json.headers.traceparent!;
+      expect(sent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+      expect(r.json.headers.tracestate).toBe('vendor=1');
+      spans.add(sent.slice(36, 52));
+    }
+    expect(spans.has('00f067aa0ba902b7')).toBe(false);
+    expect(spans.size).toBe(10);
+    // Ten sequential requests, one upstream connection.
+    expect(connections).toHaveLength(1);
   });
 
   it('with trustProxy, appends to the forwarding headers of the proxy in front', async () => {
@@ -537,6 +557,37 @@ describe('gateway (real upstreams on loopback)', () => {
     expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('rate limits by user (the verified subject, else the IP) or by a key function', async () => {
+    await start({
+      routes: [
+        {
+          prefix: '/me',
+          service: users,
+          auth: { jwt: { secret: SECRET } },
+          rateLimit: { limit: 2, windowMs: 60_000, key: 'user' },
+        },
+        {
+          prefix: '/tenant',
+          service: users,
+          rateLimit: { limit: 1, windowMs: 60_000, key: (req) => String(req.headers['x-tenant']) },
+        },
+      ],
+    });
+    const token = (sub: string) =>
+      new SignJWT({ sub })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(SECRET));
+    const [alice, bob] = [await token('alice'), await token('bob')];
+    const as = async (t: string) =>
+      (await call('/me/x', { headers: { authorization: `Bearer ${t}` } })).status;
+    // Same IP, separate budgets per user.
+    expect([await as(alice), await as(alice), await as(alice)]).toEqual([200, 200, 429]);
+    expect([await as(bob), await as(bob), await as(bob)]).toEqual([200, 200, 429]);
+    const tenant = async (t: string) => (await call('/tenant/x', { headers: { 'x-tenant': t } })).status;
+    expect([await tenant('a'), await tenant('a'), await tenant('b')]).toEqual([200, 429, 200]);
+  });
+
   it('retries and circuit breaking through the service client: a killed instance costs no request; none left gives 503', async () => {
     await start({ routes: [{ prefix: '/u', service: users, retry: { attempts: 3 } }] });
     const results: number[] = [];
@@ -555,20 +606,34 @@ describe('gateway (real upstreams on loopback)', () => {
   });
 
   it('aggregates calls in parallel with partial results and per-call errors', async () => {
+    // Upstreams that answer after 300 ms each.
+    const [slowUsers, slowOrders] = [uniqueName('slow-users'), uniqueName('slow-orders')];
+    const slow: UpstreamHandler = (req, res, upstream) =>
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ instance: upstream.id, url: req.url, headers: req.headers }));
+      }, 300);
+    upstreams.push(
+      await startUpstream(registry, slowUsers, slow),
+      await startUpstream(registry, slowOrders, slow),
+    );
     await start({
       routes: [],
       aggregate: [
         {
           path: '/api/dashboard/:userId',
           calls: {
-            user: { service: users, path: '/users/:userId' },
-            orders: { service: orders, path: '/orders?user=:userId' },
+            user: { service: slowUsers, path: '/users/:userId' },
+            orders: { service: slowOrders, path: '/orders?user=:userId' },
             missing: { service: uniqueName('nobody'), path: '/x' },
           },
         },
       ],
     });
+    const started = performance.now();
     const r = await call('/api/dashboard/u%201', { headers: { 'x-request-id': 'agg-1' } });
+    // In parallel the whole answer takes one upstream delay, not two.
+    expect(performance.now() - started).toBeLessThan(550);
     expect(r.status).toBe(200);
     const body = r.json as unknown as {
       data: Record<string, Echo | null>;

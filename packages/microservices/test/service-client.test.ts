@@ -55,6 +55,18 @@ describe('service client (real HTTP upstreams on loopback)', () => {
     expect(seen.slice(0, 3).sort()).toEqual([...ids].sort());
   });
 
+  it('keeps connections alive: sequential requests reuse one connection per instance', async () => {
+    setup();
+    const name = uniqueName('keepalive');
+    const u = await upstream(name);
+    let connections = 0;
+    u.server.on('connection', () => connections++);
+    const users = client({ service: name });
+    for (let i = 0; i < 10; i++) expect((await users.request({ path: '/k' })).status).toBe(200);
+    expect(u.hits).toBe(10);
+    expect(connections).toBe(1);
+  });
+
   it('propagates x-request-id and a child W3C traceparent', async () => {
     setup();
     const name = uniqueName('users');
