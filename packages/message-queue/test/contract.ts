@@ -291,6 +291,25 @@ export function queueContract(name: string, options: ContractOptions): void {
       await wait(async () => (await mq.stats(queue)).active === 0, 'no active job');
     });
 
+    it('extends the lock of a job that runs past lockMs: no other worker gets it meanwhile', async () => {
+      const mq = manager();
+      const queue = queueName('longjob');
+      await mq.publish(queue, 'long');
+      const runs: string[] = [];
+      let finished = false;
+      const handler = (worker: string) => async () => {
+        runs.push(worker);
+        await new Promise((r) => setTimeout(r, 3_500)); // 3.5 × lockMs, without calling progress()
+        finished = true;
+      };
+      mq.process(queue, handler('a'), { lockMs: 1_000 });
+      mq.process(queue, handler('b'), { lockMs: 1_000 });
+      await wait(() => finished, 'long job finished');
+      await new Promise((r) => setTimeout(r, 1_500)); // an expired lock would show up by now
+      expect(runs).toHaveLength(1);
+      await wait(async () => (await mq.stats(queue)).completed >= 1, 'completed counted');
+    });
+
     it('hands a stuck job back when close() times out, and another worker runs it', async () => {
       const mq = manager();
       const queue = queueName('handback');

@@ -25,6 +25,8 @@ export class FakeKafka {
   /** group -> "topic/partition" -> next offset to consume */
   readonly committed = new Map<string, Map<string, number>>();
   readonly sends: { topic: string; acks?: number; messages: FakeRecord[] }[] = [];
+  /** Calls of eachMessage's heartbeat(), by consumer group. */
+  readonly heartbeats = new Map<string, number>();
   #rr = 0;
 
   topic(name: string): FakeRecord[][] {
@@ -136,7 +138,9 @@ export class FakeKafka {
                         ),
                         offset: String(offset),
                       },
-                      heartbeat: async () => {},
+                      heartbeat: async () => {
+                        this.heartbeats.set(groupId, (this.heartbeats.get(groupId) ?? 0) + 1);
+                      },
                       pause: () => {
                         let resume!: () => void;
                         pausedUntilResume = new Promise<void>((r) => {

@@ -90,6 +90,21 @@ describe('kafka provider mapping (fake kafkajs client)', () => {
     await waitUntil(() => committed() === 1);
   });
 
+  it('keeps heartbeating while a long handler runs, without progress() calls, so the group keeps the partition', async () => {
+    const { broker, mq } = setup();
+    await mq.publish('long', 'x');
+    let done = false;
+    mq.process('long', async () => {
+      await new Promise((r) => setTimeout(r, 2_500));
+      done = true;
+    });
+    await waitUntil(() => done, { timeoutMs: 10_000 });
+    const during = broker.heartbeats.get('noa-mq.long') ?? 0;
+    expect(during).toBeGreaterThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(broker.heartbeats.get('noa-mq.long') ?? 0).toBe(during); // stops with the handler
+  });
+
   it('sends last failures and malformed messages to the DLQ topic with the error history', async () => {
     const { broker, mq } = setup();
     await mq.provider.publish('failing', [

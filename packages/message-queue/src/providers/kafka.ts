@@ -32,6 +32,12 @@ const capabilities: ProviderCapabilities = {
 };
 
 const DUE_HEADER = 'noa-due-at';
+/**
+ * kafkajs heartbeats only between messages, so a handler running past the session timeout would
+ * cost the partition (a rebalance, then a second run elsewhere). While a handler runs we call the
+ * payload's heartbeat() this often; kafkajs itself sends at most one per heartbeatInterval.
+ */
+const HEARTBEAT_MS = 1_000;
 const ID_HEADER = 'noa-job-id';
 
 const header = (headers: IHeaders | undefined, name: string): string | undefined => {
@@ -164,9 +170,14 @@ export function kafkaProvider(options: KafkaProviderOptions): QueueProvider {
           progress: () => heartbeat(),
         };
         activeOf.set(queue, (activeOf.get(queue) ?? 0) + 1);
+        const alive = setInterval(() => {
+          heartbeat().catch((error) => consume.onError(error));
+        }, HEARTBEAT_MS);
+        alive.unref();
         try {
           await consume.onDelivery(delivery);
         } finally {
+          clearInterval(alive);
           activeOf.set(queue, (activeOf.get(queue) ?? 1) - 1);
         }
         // Returning commits the offset: only now, after the handler's outcome is durable.

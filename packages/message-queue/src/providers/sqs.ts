@@ -319,7 +319,8 @@ export function sqsProvider(options: SqsProviderOptions = {}): QueueProvider {
           return ready;
         },
         extend: {
-          everyMs: Math.max(1000, Math.floor((visibility * 1000) / 3)),
+          // A third of the visibility timeout, so an extension always lands well before it expires.
+          everyMs: Math.max(250, Math.floor((visibility * 1000) / 3)),
           run: async (messages) => {
             for (let i = 0; i < messages.length; i += 10) {
               await sqs.send(
