@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { invariant, NoaError } from '@noa/core';
 import { Batcher } from '../internal/batcher.js';
+import { GroupOrder } from '../internal/group-order.js';
 import { decodeRecord, encodeRecord } from '../internal/job-record.js';
 import { getOrCreate, localCounts } from '../internal/local-counts.js';
 import { PollLoop } from '../internal/poll-loop.js';
@@ -242,7 +243,8 @@ export function sqsProvider(options: SqsProviderOptions = {}): QueueProvider {
         );
       const remove = (message: Message) => deleter(url).add(message.ReceiptHandle!);
 
-      const delivery = (message: Message): Delivery => {
+      /** `done` runs once the message is deleted for good (acknowledged or dead-lettered). */
+      const delivery = (message: Message, done?: () => void): Delivery => {
         const received = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
         const groupId = message.Attributes?.MessageGroupId;
         return {
@@ -252,6 +254,7 @@ export function sqsProvider(options: SqsProviderOptions = {}): QueueProvider {
           ack: async () => {
             await remove(message);
             stats.completed++;
+            done?.();
           },
           retry: async (body, delayMs) => {
             // FIFO: keep the group's order by making this very message visible again later.
@@ -273,6 +276,7 @@ export function sqsProvider(options: SqsProviderOptions = {}): QueueProvider {
             );
             await remove(message);
             stats.failed++;
+            done?.();
           },
           release: async () => {
             await setVisibility(message, 0);
@@ -283,11 +287,34 @@ export function sqsProvider(options: SqsProviderOptions = {}): QueueProvider {
         };
       };
 
+      let closing = false;
+      /** FIFO: the receive each message came in, whose messages of one group run in turn. */
+      const receivedIn = new WeakMap<Message, GroupOrder>();
+      const handBack = (message: Message) => setVisibility(message, 0).then(() => {}, consume.onError);
+      const inGroupOrder = (message: Message) =>
+        receivedIn.get(message)!.add(
+          message.Attributes?.MessageGroupId ?? 'default',
+          async () => {
+            if (closing) {
+              await handBack(message);
+              return false;
+            }
+            let finished = false;
+            await consume.onDelivery(
+              delivery(message, () => {
+                finished = true;
+              }),
+            );
+            return finished;
+          },
+          () => handBack(message),
+        );
+
       const loop = new PollLoop<Message>({
         concurrency: consume.concurrency,
         pollers: Math.min(10, Math.ceil(consume.concurrency / 10)),
         onError: consume.onError,
-        deliver: (message) => consume.onDelivery(delivery(message)),
+        deliver: (message) => (fifo ? inGroupOrder(message) : consume.onDelivery(delivery(message))),
         fetch: async (max, signal) => {
           url ||= await urlOf(queue);
           const result = await sqs.send(
@@ -316,6 +343,10 @@ export function sqsProvider(options: SqsProviderOptions = {}): QueueProvider {
               await remove(message);
             } else ready.push(message);
           }
+          if (fifo) {
+            const order = new GroupOrder();
+            for (const message of ready) receivedIn.set(message, order);
+          }
           return ready;
         },
         extend: {
@@ -337,7 +368,12 @@ export function sqsProvider(options: SqsProviderOptions = {}): QueueProvider {
           },
         },
       });
-      return { close: () => loop.close() };
+      return {
+        close: () => {
+          closing = true;
+          return loop.close();
+        },
+      };
     },
 
     async stats(queue: string): Promise<QueueStats> {
