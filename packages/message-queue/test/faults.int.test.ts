@@ -221,6 +221,7 @@ describe.skipIf(!rabbit.available || !rabbitServerInstalled)(
       } finally {
         await mq.close({ timeoutMs: 2_000 });
       }
-    });
+      // Booting a RabbitMQ node twice takes 15 s alone and more on a loaded machine.
+    }, 90_000);
   },
 );
