@@ -200,4 +200,29 @@ describe.skipIf(!canRun)('MariaDB with a GTID replica (own throwaway primary + r
       await delayReplica(0);
     }
   });
+
+  it('a replica that dies is taken out (its connections discarded), reads reroute, and it is re-admitted when back', async () => {
+    const pool = open();
+    const events: string[] = [];
+    pool.on('node-down', ({ node }) => events.push(`down ${node}`));
+    pool.on('node-up', ({ node }) => events.push(`up ${node}`));
+    await pool.checkHealth();
+    await Promise.all(Array.from({ length: 4 }, () => read(pool, 'routed')));
+    expect(pool.stats().nodes[replicaId()]!.total).toBeGreaterThan(0);
+
+    const replica = children.pop()!;
+    replica.kill('SIGKILL');
+    await new Promise((resolve) => replica.once('exit', resolve));
+    for (let i = 0; i < 4; i++) expect((await read(pool, 'routed')).port).toBe(primaryPort); // rerouted
+    await waitUntil(() => pool.stats().nodes[replicaId()]!.health === 'down', { timeoutMs: 5_000 });
+    expect(pool.stats().nodes[replicaId()]!.total).toBe(0);
+
+    await start('b', replicaPort, 2); // replication resumes from the stored GTID position
+    await waitUntil(() => pool.stats().nodes[replicaId()]!.health === 'up', {
+      timeoutMs: 10_000,
+      message: 'the replica is re-admitted',
+    });
+    expect((await read(pool, 'routed')).port).toBe(replicaPort);
+    expect(events).toEqual([`down ${replicaId()}`, `up ${replicaId()}`]);
+  });
 });
