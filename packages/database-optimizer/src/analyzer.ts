@@ -12,7 +12,7 @@ import { type Finding, type FindingOptions, findPlanIssues } from './findings.js
 import { type QueryShape, queryShape } from './fingerprint.js';
 import { instrument, type QueryObservation } from './internal/instrument.js';
 import { isParserLoaded, loadParser } from './internal/parsers.js';
-import { redactParams } from './internal/redact.js';
+import { redactMessage, redactParams } from './internal/redact.js';
 import type { N1Capture, N1Detector } from './n1-detector.js';
 import type { PlanNode } from './plan.js';
 
@@ -260,7 +260,10 @@ class Analyzer<Query> extends TypedEventEmitter<AnalyzerEvents> implements Query
       params: redact ? redactParams(observation.params) : [...(observation.params ?? [])],
       at: new Date(),
     };
-    if (observation.error) record.error = (observation.error as Error).message ?? String(observation.error);
+    if (observation.error) {
+      const message = (observation.error as Error).message ?? String(observation.error);
+      record.error = redact ? redactMessage(message, observation.sql, observation.params) : message;
+    }
     this.#slow.push(record);
     if (this.#slow.length > (this.#options.maxSlowQueries ?? 100)) this.#slow.shift();
     this.#slowCounter.inc();

@@ -182,6 +182,31 @@ describe.skipIf(!service.available)('postgresAdapter (real PostgreSQL, 250k seed
     expect(stats.reduce((n, s) => n + s.calls, 0)).toBe(4);
   });
 
+  it('wrap(pool): the error message of a failed statement is redacted too (the database quotes the bad value)', async () => {
+    const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }), slowQueryMs: 0 });
+    const pool = analyzer.wrap(db.pool);
+    await expect(pool.query('SELECT $1::int AS n', ['hunter2'])).rejects.toThrow(/hunter2/);
+    await expect(pool.query("SELECT 'swordfish'::int AS n")).rejects.toThrow(/swordfish/);
+    await analyzer.close();
+    const errors = analyzer.slowQueries().map((q) => q.error);
+    expect(errors).toEqual([
+      'invalid input syntax for type integer: "?"',
+      'invalid input syntax for type integer: "?"',
+    ]);
+
+    const open = createQueryAnalyzer({
+      adapter: postgresAdapter({ pool: db.pool }),
+      slowQueryMs: 0,
+      redactParams: false,
+    });
+    await open
+      .wrap(db.pool)
+      .query('SELECT $1::int AS n', ['hunter2'])
+      .catch(() => {});
+    await open.close();
+    expect(open.slowQueries()[0]!.error).toBe('invalid input syntax for type integer: "hunter2"');
+  });
+
   it('wrap(pool) + N+1 detector: a loop of lookups is reported, a batched query and pooled clients too', async () => {
     const reports: N1Report[] = [];
     const n1 = createN1Detector({ onDetect: (r) => reports.push(r) });
