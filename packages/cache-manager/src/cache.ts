@@ -633,7 +633,11 @@ export class Cache extends TypedEventEmitter<CacheEvents> {
       // Local copies are already invalid; the shared versions are bumped when the store is back.
       this.#reportError(error, 'invalidateTags', undefined, this.#remote[0]?.name);
       versions = this.#tags.localSnapshot(tags);
-      this.#replay.push(() => this.#tags.bump(tags).then(() => {}));
+      this.#replay.push(async () => {
+        const shared = await this.#tags.bumpShared(tags);
+        // Instances that knew newer versions than this one ignored the ones sent during the outage.
+        await this.#bus?.publish({ type: 'tags', tags, versions: shared });
+      });
     }
     await this.#invalidate('invalidateTags', (tier) => tier.invalidateTags?.(tags), {
       type: 'tags',

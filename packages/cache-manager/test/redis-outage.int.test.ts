@@ -153,6 +153,42 @@ describe.skipIf(!redis.available)('surviving a Redis outage (own redis-server, k
     await b.cache.close();
   });
 
+  it('a tag invalidated during an outage reaches instances that knew newer versions, and local versions do not run ahead', async () => {
+    const namespace = uniqueName('tag_replay');
+    const b = makeCache(namespace, 1_500);
+    await b.cache.invalidateTags(['t']); // shared version 1, before a exists
+    await b.cache.set('k', 'old', { tags: ['t'] }); // cached in b's memory with version 1
+    const a = makeCache(namespace, 1_500); // knows nothing of t yet: version 0
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.pause();
+    try {
+      await getOrSetDuringOutage(a.cache, 3); // three timeouts open a's breaker (for 1.5 s)
+      expect(circuit(a.cache)).toBe('open');
+      await a.cache.invalidateTags(['t']); // a's local version 1 tells b nothing new
+    } finally {
+      server.resume();
+    }
+    // The replay (refused once more by the open breaker, then sent) bumps the shared version to 2
+    // and says so on the bus: b drops its copy.
+    await waitUntil(async () => (await b.cache.get('k')) === undefined, {
+      timeoutMs: 20_000,
+      message: 'b drops the entry of a tag invalidated on a during the outage',
+    });
+    const probe = connect();
+    expect(await probe.hget(`noa:cache:${namespace}:t`, 't')).toBe('2');
+    // a's versions are the store's again: what it writes now falls to the next invalidation.
+    await a.cache.set('x', 'v', { tags: ['t'] });
+    expect(await a.cache.get('x')).toBe('v');
+    await b.cache.invalidateTags(['t']);
+    await waitUntil(async () => (await a.cache.get('x')) === undefined, {
+      timeoutMs: 5_000,
+      message: 'a drops an entry written after the outage when b invalidates its tag',
+    });
+    expect(unhandled).toEqual([]);
+    await a.cache.close();
+    await b.cache.close();
+  });
+
   it('replays deletes and tag invalidations made while Redis was unreachable once it answers again', async () => {
     const namespace = uniqueName('replay');
     // The breaker stays open long enough for the invalidations below to be refused, never sent.

@@ -47,6 +47,15 @@ export class TagVersions {
   /** Invalidates locally at once; returns the shared store's new versions (throws when it is down). */
   async bump(tags: readonly string[]): Promise<number[]> {
     for (const tag of tags) this.#local.set(tag, (this.#local.get(tag) ?? 0) + 1);
+    return this.bumpShared(tags);
+  }
+
+  /**
+   * The shared half of a `bump` that failed (the store was down), replayed later: the local
+   * versions already moved then and must not move again, or they run ahead of the store and
+   * entries written with them outlive the next invalidation.
+   */
+  async bumpShared(tags: readonly string[]): Promise<number[]> {
     if (!this.shared) return this.localSnapshot(tags);
     const versions = await this.shared.bump(tags);
     this.learn(tags, versions);
