@@ -207,6 +207,29 @@ describe.skipIf(!service.available)('postgresAdapter (real PostgreSQL, 250k seed
     expect(open.slowQueries()[0]!.error).toBe('invalid input syntax for type integer: "hunter2"');
   });
 
+  it('wrap(pool): plan capture is sampled (planSampleRate) and capped per minute (maxPlansPerMinute)', async () => {
+    const run = async (options: { planSampleRate?: number; maxPlansPerMinute?: number }) => {
+      const analyzer = createQueryAnalyzer({
+        adapter: postgresAdapter({ pool: db.pool }),
+        slowQueryMs: 0,
+        planIntervalMs: 0,
+        ...options,
+      });
+      let plans = 0;
+      analyzer.on('plan', () => plans++);
+      const pool = analyzer.wrap(db.pool);
+      for (let i = 0; i < 5; i++) {
+        await pool.query('SELECT count(*) FROM users WHERE id < $1', [i]);
+        await new Promise((resolve) => setTimeout(resolve, 50)); // one capture at a time: let it finish
+      }
+      await analyzer.close();
+      expect(analyzer.slowQueries()).toHaveLength(5);
+      return plans;
+    };
+    expect(await run({ maxPlansPerMinute: 2 })).toBe(2);
+    expect(await run({ planSampleRate: 0 })).toBe(0);
+  });
+
   it('wrap(pool) + N+1 detector: a loop of lookups is reported, a batched query and pooled clients too', async () => {
     const reports: N1Report[] = [];
     const n1 = createN1Detector({ onDetect: (r) => reports.push(r) });
