@@ -13,6 +13,7 @@ import {
   type ServiceInstance,
   type ServiceRegistry,
 } from '../src/index.js';
+import { deadPort } from './helpers.js';
 
 export interface ContractTarget {
   create(): RegistryBackend;
@@ -152,20 +153,32 @@ export function registryContract(label: string, target: ContractTarget): void {
       try {
         const r = registry();
         const name = uniqueName('svc');
+        const intervalMs = 300;
         await r.register({
           name,
           address: '127.0.0.1',
           port: 4005,
-          check: { http: health.url, intervalMs: 200 },
+          check: { http: health.url, intervalMs },
         });
         const discovery = r.discover(name);
         await discovery.ready;
         expect(discovery.instances()).toHaveLength(1);
+        let leftAt = 0;
+        const stop = r.watch(
+          name,
+          (list) => {
+            if (list.length === 0) leftAt ||= performance.now();
+          },
+          { healthyOnly: true },
+        );
+        const failedAt = performance.now();
         health.setStatus(500);
         await waitUntil(() => discovery.instances().length === 0, {
           message: 'failing check',
           timeoutMs: 10_000,
         });
+        stop();
+        expect(leftAt - failedAt).toBeLessThanOrEqual(2 * intervalMs);
         health.setStatus(200);
         await waitUntil(() => discovery.instances().length === 1, {
           message: 'passing again',
@@ -175,6 +188,35 @@ export function registryContract(label: string, target: ContractTarget): void {
       } finally {
         await health.close();
       }
+    });
+
+    it('an instance whose process died (its HTTP check unanswered) leaves rotation within two intervals', async () => {
+      const r = registry();
+      const name = uniqueName('svc');
+      const intervalMs = 500;
+      const port = await deadPort();
+      const updates: { at: number; healthy: number }[] = [];
+      const stop = r.watch(name, (list) => updates.push({ at: performance.now(), healthy: list.length }), {
+        healthyOnly: true,
+      });
+      await waitUntil(() => updates.length >= 1, { message: 'initial watch list' });
+      // Registered through the backend directly: nothing on our side answers or runs the check,
+      // as if the process died right after registering.
+      const registeredAt = performance.now();
+      await r.backend.register({
+        instance: { id: 'dead', name, address: '127.0.0.1', port, tags: [], meta: {}, weight: 1 },
+        check: {
+          kind: 'http',
+          url: `http://127.0.0.1:${port}/health`,
+          intervalMs,
+          timeoutMs: 200,
+          deregisterAfterMs: 60_000,
+        },
+      });
+      await waitUntil(() => updates.some((u) => u.healthy === 1), { message: 'in rotation at first' });
+      await waitUntil(() => updates.at(-1)!.healthy === 0, { message: 'left rotation', timeoutMs: 10_000 });
+      expect(updates.at(-1)!.at - registeredAt).toBeLessThanOrEqual(2 * intervalMs);
+      stop();
     });
 
     it('closing a registry deregisters what it registered', async () => {
