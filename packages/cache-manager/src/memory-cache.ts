@@ -98,13 +98,21 @@ export class MemoryCache<V = unknown> {
   /** Like get, without counting as a use. */
   peek(key: string): V | undefined {
     const node = this.#map.get(key);
-    if (node === undefined || (node.expiresAt !== 0 && node.expiresAt <= this.#now())) return undefined;
+    if (node === undefined) {
+      if (typeof key !== 'string') assertKey(key);
+      return undefined;
+    }
+    if (node.expiresAt !== 0 && node.expiresAt <= this.#now()) return undefined;
     return node.value;
   }
 
   has(key: string): boolean {
     const node = this.#map.get(key);
-    return node !== undefined && (node.expiresAt === 0 || node.expiresAt > this.#now());
+    if (node === undefined) {
+      if (typeof key !== 'string') assertKey(key);
+      return false;
+    }
+    return node.expiresAt === 0 || node.expiresAt > this.#now();
   }
 
   /** Stores `value` for `ttlMs` (default: the cache's `ttlMs`, else forever). May evict another entry. */
@@ -151,7 +159,10 @@ export class MemoryCache<V = unknown> {
   /** Removes `key`; returns whether it was there. */
   delete(key: string): boolean {
     const node = this.#map.get(key);
-    if (node === undefined) return false;
+    if (node === undefined) {
+      if (typeof key !== 'string') assertKey(key);
+      return false;
+    }
     this.#map.delete(key);
     this.#policy.remove(node);
     return true;

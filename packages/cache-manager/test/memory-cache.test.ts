@@ -96,7 +96,12 @@ describe.each(POLICIES)('MemoryCache (%s)', (policy) => {
     expect(() => new MemoryCache({ maxEntries: 0, policy })).toThrow(/maxEntries/);
     const m = new MemoryCache<number>({ maxEntries: 2, policy });
     expect(() => m.set(42 as never, 1)).toThrow(expect.objectContaining({ code: 'NOA_CACHE_INVALID_KEY' }));
-    expect(() => m.get({} as never)).toThrow(expect.objectContaining({ code: 'NOA_CACHE_INVALID_KEY' }));
+    const reads: Array<(key: never) => unknown> = [m.get, m.peek, m.has, m.delete];
+    for (const read of reads) {
+      expect(() => read.call(m, {} as never)).toThrow(
+        expect.objectContaining({ code: 'NOA_CACHE_INVALID_KEY' }),
+      );
+    }
     expect(() => m.set('a', 1, -5)).toThrow(expect.objectContaining({ code: 'NOA_CACHE_INVALID_TTL' }));
     expect(() => m.set('a', 1, Number.NaN)).toThrow(
       expect.objectContaining({ code: 'NOA_CACHE_INVALID_TTL' }),
