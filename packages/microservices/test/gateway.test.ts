@@ -721,7 +721,7 @@ describe('gateway (real upstreams on loopback)', () => {
     );
   });
 
-  it('proxies WebSocket upgrades, with auth on the handshake', async () => {
+  it('proxies WebSocket upgrades, with auth, rate limit and URL limit on the handshake', async () => {
     const wsName = uniqueName('ws');
     const server = createServer();
     const wss = new WebSocketServer({ server });
@@ -744,7 +744,9 @@ describe('gateway (real upstreams on loopback)', () => {
       routes: [
         { prefix: '/ws', service: wsName, stripPrefix: true },
         { prefix: '/wss', service: wsName, auth: { jwt: { secret: SECRET } } },
+        { prefix: '/limited', service: wsName, rateLimit: { limit: 1, windowMs: 60_000 } },
       ],
+      limits: { urlBytes: 500 },
     });
     const wsUrl = base.replace('http', 'ws');
     const roundTrip = (url: string, headers: Record<string, string> = {}) =>
@@ -769,5 +771,9 @@ describe('gateway (real upstreams on loopback)', () => {
     expect(await roundTrip(`${wsUrl}/wss/chat`, { authorization: `Bearer ${token}` })).toBe(
       'echo:hi:/wss/chat:ws-user',
     );
+    // The route's rate limit counts handshakes: the second connection in the window is refused.
+    expect(await roundTrip(`${wsUrl}/limited/chat`)).toBe('echo:hi:/limited/chat:-');
+    await expect(roundTrip(`${wsUrl}/limited/chat`)).rejects.toThrow('status 429');
+    await expect(roundTrip(`${wsUrl}/ws/${'a'.repeat(600)}`)).rejects.toThrow('status 414');
   });
 });

@@ -433,6 +433,13 @@ class ApiGateway implements Gateway {
     return { segments: normalized.segments, query: q === -1 ? '' : url.slice(q) };
   }
 
+  /** Whose budget a request spends: the key function's, the user's (else the IP's) or the IP's. */
+  #rateKey(key: RouteRateLimit['key'], req: IncomingMessage, subject: string | undefined): string {
+    if (typeof key === 'function') return key(req);
+    if (key === 'user' && subject) return `user:${subject}`;
+    return `ip:${clientIp(req, this.#options.trustProxy ?? false)}`;
+  }
+
   async #admit(
     compiled: CompiledRoute,
     req: IncomingMessage,
@@ -458,16 +465,7 @@ class ApiGateway implements Gateway {
     }
     if (compiled.limiter) {
       const { limiter, key, headers: style } = compiled.limiter;
-      const ip = clientIp(req, this.#options.trustProxy ?? false);
-      const k =
-        typeof key === 'function'
-          ? key(req)
-          : key === 'user'
-            ? subject
-              ? `user:${subject}`
-              : `ip:${ip}`
-            : `ip:${ip}`;
-      const decision = await limiter.consume(k);
+      const decision = await limiter.consume(this.#rateKey(key, req, subject));
       const h = rateLimitHeaders(
         style,
         [{ rule: compiled.name, policy: limiter.policy, decision }],
@@ -576,22 +574,37 @@ class ApiGateway implements Gateway {
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
-    const refuse = (status: string) => {
-      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    const refuse = (status: string, extra = '') => {
+      if (socket.writable)
+        socket.end(`HTTP/1.1 ${status}\r\n${extra}connection: close\r\ncontent-length: 0\r\n\r\n`);
       else socket.destroy();
     };
     try {
       const url = req.url ?? '/';
+      if (url.length > this.#limits.urlBytes) return refuse('414 URI Too Long');
       const q = url.indexOf('?');
       const normalized = normalizePath(q === -1 ? url : url.slice(0, q));
       if ('error' in normalized) return refuse('400 Bad Request');
       const compiled = this.#match(normalized.segments, req);
       if (!compiled || compiled.route.websocket === false) return refuse('404 Not Found');
       let verified: Record<string, string> | undefined;
+      let subject: string | undefined;
       if (compiled.auth) {
         const result = await compiled.auth.authenticate(req);
         if (!result.ok) return refuse('401 Unauthorized');
         verified = result.headers;
+        subject = result.subject;
+      }
+      // A handshake spends the route's rate limit like any request, so connections are limited too.
+      if (compiled.limiter) {
+        const decision = await compiled.limiter.limiter.consume(
+          this.#rateKey(compiled.limiter.key, req, subject),
+        );
+        if (!decision.allowed)
+          return refuse(
+            '429 Too Many Requests',
+            `retry-after: ${Math.max(1, Math.ceil(decision.retryAfterMs / 1_000))}\r\n`,
+          );
       }
       const rest = compiled.route.stripPrefix
         ? normalized.segments.slice(compiled.prefix.length)
