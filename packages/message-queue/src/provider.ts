@@ -86,5 +86,7 @@ export interface QueueProvider {
    * Providers without it rely on jobId dedupe of the tick's job.
    */
   claimTick?(name: string, tickMs: number): Promise<boolean>;
+  /** Gives up what claimTick holds for a stopped schedule (a leader lock), so another scheduler takes over. */
+  releaseTick?(name: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -244,6 +244,7 @@ class Manager extends TypedEventEmitter<QueueManagerEvents> implements QueueMana
       stop: () => {
         schedule.stop();
         this.#schedules.delete(name);
+        this.provider.releaseTick?.(name).catch((error) => this.emit('error', error));
       },
     };
   }

@@ -14,6 +14,33 @@ describe.skipIf(!rabbit.available)('rabbitmq provider', () => {
     cleanup: (queues) => deleteRabbitQueues(rabbit.url, queues),
   });
 
+  describe('schedules', () => {
+    const queue = uniqueName('mqleader');
+    afterAll(() => deleteRabbitQueues(rabbit.url, [queue]));
+
+    it('a stopped schedule gives up the leader lock: another scheduler takes over while the first manager stays open', async () => {
+      const manager = () =>
+        createQueueManager({ provider: rabbitmqProvider({ connection: rabbit.url }), closeOnSignals: false });
+      await using first = manager();
+      await using second = manager();
+      await using worker = manager();
+      const name = `${queue}-tick`;
+      const ticks: number[] = [];
+      worker.process(queue, (job) => {
+        ticks.push(Number(job.id.split('@')[1]));
+      });
+      const wait = (what: () => boolean, message: string) =>
+        waitUntil(what, { timeoutMs: 8_000, intervalMs: 25, message });
+      const leader = await first.schedule(name, { cron: '* * * * * *', queue });
+      await wait(() => ticks.length >= 1, 'the first scheduler fires');
+      await second.schedule(name, { cron: '* * * * * *', queue }); // a follower while the first leads
+      leader.stop();
+      const stoppedAt = Date.now();
+      await wait(() => ticks.filter((t) => t > stoppedAt).length >= 2, 'the second scheduler fires');
+      expect(new Set(ticks).size).toBe(ticks.length);
+    });
+  });
+
   describe('broker-side dead-lettering', () => {
     const queue = uniqueName('mqxdeath');
     afterAll(() => deleteRabbitQueues(rabbit.url, [queue]));

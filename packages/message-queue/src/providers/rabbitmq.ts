@@ -399,6 +399,13 @@ export function rabbitmqProvider(options: RabbitmqProviderOptions): QueueProvide
       return true;
     },
 
+    async releaseTick(name: string) {
+      const held = locks.get(name);
+      locks.delete(name);
+      if (!held || held.generation !== amqp.generation) return; // the lock died with its connection
+      await withChannel((channel) => channel.deleteQueue(scheduleLock(name)));
+    },
+
     async close() {
       await amqp.close();
     },
