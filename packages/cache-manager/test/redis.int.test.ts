@@ -138,6 +138,45 @@ describe.skipIf(!redis.available)('redisTier on a single Redis node', () => {
     await b.close();
   });
 
+  it('an instance whose subscription dropped (Redis itself up) clears its memory copies on resubscribing', async () => {
+    const namespace = uniqueName('resync');
+    const a = createCache({
+      namespace,
+      tiers: [memoryTier(), redisTier({ client: connect(), keyPrefix: prefix })],
+      bus: redisBus({ publisher: connect(), subscriber: connect() }),
+    });
+    // b's subscriber reconnects after 300 ms: long enough for a's message to go out while it is away.
+    const name = uniqueName('resync_sub');
+    const bSubscriber = new Redis(redis.url, { retryStrategy: () => 300, connectionName: name });
+    clients.push(bSubscriber);
+    const bClient = connect();
+    const b = createCache({
+      namespace,
+      tiers: [memoryTier(), redisTier({ client: bClient, keyPrefix: prefix })],
+      bus: redisBus({ publisher: bClient, subscriber: bSubscriber }),
+    });
+    await waitUntil(async () => bSubscriber.status === 'ready');
+    await a.set('price', 100);
+    expect(await b.get('price')).toBe(100); // now in b's memory
+    // A subscribed connection takes no CLIENT commands: find it by name from another one.
+    const admin = connect();
+    const list = (await admin.call('CLIENT', 'LIST')) as string;
+    const id = /(?:^|\n)id=(\d+) [^\n]* name=(\S+)/g;
+    const ids = [...list.matchAll(id)].filter((m) => m[2] === name).map((m) => m[1]!);
+    expect(ids).toHaveLength(1);
+    await admin.call('CLIENT', 'KILL', 'ID', ids[0]!);
+    await a.set('price', 120); // published while b is not subscribed: b never hears of it
+    expect(bSubscriber.status).not.toBe('ready');
+    await waitUntil(async () => bSubscriber.status === 'ready', { timeoutMs: 5_000 });
+    // Nothing on the bus told b about 120; only the resync on resubscribing drops its copy of 100.
+    await waitUntil(async () => (await b.get('price')) === 120, {
+      timeoutMs: 5_000,
+      message: 'b drops what it cached before its subscription dropped',
+    });
+    await a.close();
+    await b.close();
+  });
+
   it('reports circuit state and hit rates as metrics', async () => {
     const metrics = createMemoryMetrics();
     const namespace = uniqueName('metrics');
