@@ -605,6 +605,32 @@ describe('gateway (real upstreams on loopback)', () => {
     registry = createServiceRegistry({ backend: memoryRegistry() });
   });
 
+  it("a route's circuit breaker opens on a failing service: 503 with Retry-After, no upstream call", async () => {
+    const broken = uniqueName('broken');
+    const failing = await startUpstream(registry, broken, (_req, res) => {
+      res.writeHead(500);
+      res.end('boom');
+    });
+    upstreams.push(failing);
+    await start({
+      routes: [
+        {
+          prefix: '/b',
+          service: broken,
+          retry: false,
+          circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 30_000 },
+        },
+      ],
+    });
+    expect((await call('/b/x')).status).toBe(500);
+    expect((await call('/b/x')).status).toBe(500);
+    const open = await call('/b/x');
+    expect(open.status).toBe(503);
+    expect(open.json.code).toBe('NOA_SERVICE_CIRCUIT_OPEN');
+    expect(Number(open.headers['retry-after'])).toBeGreaterThan(0);
+    expect(failing.hits).toBe(2);
+  });
+
   it('aggregates calls in parallel with partial results and per-call errors', async () => {
     // Upstreams that answer after 300 ms each.
     const [slowUsers, slowOrders] = [uniqueName('slow-users'), uniqueName('slow-orders')];
