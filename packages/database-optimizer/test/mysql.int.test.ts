@@ -1,5 +1,6 @@
-import { requireService } from '@noa/testkit';
+import { requireService, serviceUrl } from '@noa/testkit';
 import fc from 'fast-check';
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createN1Detector,
@@ -90,6 +91,31 @@ describe.skipIf(!service.available)('mysqlAdapter (real MariaDB, 150k seeded row
     expect(sorted.plan.children[0]?.kind).toBe('sort');
     expect(sorted.rows).toBe(7);
     expect(sorted.findings.map((f) => f.kind)).not.toContain('row-estimate');
+  });
+
+  it('never runs a second statement, even on a pool with multipleStatements', async () => {
+    const url = new URL(serviceUrl('mysql'));
+    url.pathname = `/${db.name}`;
+    const multi = mysql.createPool({ uri: url.toString(), connectionLimit: 2, multipleStatements: true });
+    try {
+      await multi.query('CREATE TABLE counters (n INT NOT NULL)');
+      await multi.query('INSERT INTO counters VALUES (0)');
+      const analyzer = createQueryAnalyzer({ adapter: mysqlAdapter({ pool: multi }) });
+      for (const sql of [
+        'SELECT 1; UPDATE counters SET n = n + 100',
+        "SELECT 'it''s; one string'; UPDATE counters SET n = n + 100",
+        'SELECT 1 # comment ;\n; UPDATE counters SET n = n + 100',
+      ]) {
+        await expect(analyzer.explain(sql), sql).rejects.toMatchObject({ code: 'NOA_DBOPT_INVALID_SQL' });
+      }
+      // A semicolon inside a string (MySQL escapes quotes with a backslash) is not a second statement.
+      const one = await analyzer.explain("SELECT n FROM counters WHERE 'x\\'; y' <> '';");
+      expect(one.plan.table).toBe('counters');
+      const [rows] = await multi.query('SELECT n FROM counters');
+      expect((rows as { n: number }[])[0]!.n).toBe(0);
+    } finally {
+      await multi.end();
+    }
   });
 
   it('analyze on a write needs allowWrites and is rolled back', async () => {

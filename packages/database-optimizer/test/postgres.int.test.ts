@@ -335,6 +335,34 @@ describe.skipIf(!service.available)('postgresAdapter (real PostgreSQL, 250k seed
     }
   });
 
+  it('never runs a second statement: explain and slow-query plan capture take one statement', async () => {
+    await db.pool.query('CREATE TABLE counters (n int NOT NULL)');
+    await db.pool.query('INSERT INTO counters VALUES (0)');
+    const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }), slowQueryMs: 40 });
+    for (const sql of [
+      'SELECT 1; UPDATE counters SET n = n + 100',
+      // With standard strings a backslash does not escape the quote: this is two statements too.
+      "SELECT 'a\\'; UPDATE counters SET n = n + 100; -- '",
+    ]) {
+      await expect(analyzer.explain(sql), sql).rejects.toMatchObject({ code: 'NOA_DBOPT_INVALID_SQL' });
+    }
+    await expect(
+      recommendIndexes({
+        adapter: postgresAdapter({ pool: db.pool }),
+        workload: [{ sql: 'SELECT * FROM orders WHERE user_id = 5; UPDATE counters SET n = n + 100' }],
+      }),
+    ).rejects.toMatchObject({ code: 'NOA_DBOPT_INVALID_SQL' });
+    // The application runs its two statements once; capturing the plan must not run them again.
+    const pool = analyzer.wrap(db.pool);
+    await pool.query('SELECT pg_sleep(0.05); UPDATE counters SET n = n + 1');
+    await analyzer.close();
+    expect(analyzer.slowQueries()).toHaveLength(1);
+    const { rows } = await db.pool.query('SELECT n FROM counters');
+    expect(rows[0].n).toBe(1);
+    // One statement with a trailing semicolon is still one statement.
+    expect((await analyzer.explain('SELECT n FROM counters;')).plan.table).toBe('counters');
+  });
+
   it('faults: a connection killed during analyze rejects cleanly, and the pool keeps working', async () => {
     const analyzer = createQueryAnalyzer({ adapter: postgresAdapter({ pool: db.pool }) });
     await expect(

@@ -10,7 +10,7 @@ import type {
 } from '../adapter.js';
 import { indexName } from '../internal/names.js';
 import { isWriteStatement } from '../internal/tokens.js';
-import { assertSql } from '../internal/validate.js';
+import { assertSingleStatement, assertSql } from '../internal/validate.js';
 import { type PlanNode, type ScanAccess, totalRows } from '../plan.js';
 
 /** A mysql2 promise connection (`pool.getConnection()`), or anything with the same `query`. */
@@ -225,6 +225,7 @@ export function mysqlAdapter(options: MysqlAdapterOptions): QueryAdapter & { adv
     params: readonly unknown[],
     analyze: boolean,
   ) {
+    await assertSingleStatement(sql, 'mysql');
     if (!analyze) {
       const [rows] = await c.query(`EXPLAIN FORMAT=JSON ${sql}`, params);
       return parseJson(rows[0].EXPLAIN);

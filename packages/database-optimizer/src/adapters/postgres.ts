@@ -10,7 +10,7 @@ import type {
 } from '../adapter.js';
 import { indexName } from '../internal/names.js';
 import { isWriteStatement, tokenize } from '../internal/tokens.js';
-import { assertSql } from '../internal/validate.js';
+import { assertSingleStatement, assertSql } from '../internal/validate.js';
 import type { PlanNode, PlanNodeKind, ScanAccess } from '../plan.js';
 
 /** The part of a pg `Pool`, `Client`, `PoolClient` or PGlite instance this adapter uses. */
@@ -205,6 +205,7 @@ export function postgresAdapter(options: PostgresAdapterOptions): QueryAdapter &
     params: readonly unknown[],
     explainOptions: string,
   ): Promise<Json> {
+    await assertSingleStatement(sql, 'postgres');
     const count = placeholderCount(sql);
     if (count > 0 && params.length === 0) {
       // Statements from pg_stat_statements carry $n without values: plan them generically, the
