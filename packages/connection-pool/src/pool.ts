@@ -1,6 +1,7 @@
 import {
   createSingleFlight,
   invariant,
+  isNoaError,
   type Logger,
   type Metrics,
   NoaError,
@@ -438,7 +439,7 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
       try {
         return await this.#lend(replica, options, false);
       } catch (error) {
-        if (!isConnectFailure(error)) throw error;
+        if (!isConnectFailure(error) && !isNoaError(error, 'NOA_POOL_NODE_DOWN')) throw error;
         // That replica just went away: the health check takes it out; this read goes elsewhere.
       }
     }
@@ -512,17 +513,25 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
 
   #writableNode(): PoolNode<AnyConn> {
     const primary = this.#primary;
-    if (primary.health === 'down') {
-      throw new NoaError(
-        'NOA_POOL_PRIMARY_UNAVAILABLE',
-        `the primary ${primary.id} is down (${errorMessage(primary.lastError)}); writes fail until it answers again` +
-          (this.#nodes.some((node) => node.config.candidate && node !== primary)
-            ? ' or a failover candidate is promoted'
-            : '; list failover candidates to follow a promoted replica'),
-        { cause: primary.lastError },
-      );
-    }
+    if (primary.health === 'down') throw this.#downError(primary);
     return primary;
+  }
+
+  /** Why a node that is down cannot lend: NOA_POOL_PRIMARY_UNAVAILABLE for the primary. */
+  #downError(node: PoolNode<AnyConn>): NoaError {
+    if (node !== this.#primary) {
+      return new NoaError('NOA_POOL_NODE_DOWN', `${node.id} is down (${errorMessage(node.lastError)})`, {
+        cause: node.lastError,
+      });
+    }
+    return new NoaError(
+      'NOA_POOL_PRIMARY_UNAVAILABLE',
+      `the primary ${node.id} is down (${errorMessage(node.lastError)}); writes fail until it answers again` +
+        (this.#nodes.some((other) => other.config.candidate && other !== node)
+          ? ' or a failover candidate is promoted'
+          : '; list failover candidates to follow a promoted replica'),
+      { cause: node.lastError },
+    );
   }
 
   async #lend(
@@ -609,8 +618,10 @@ class PoolImpl<D extends PoolDriver<any>> extends TypedEventEmitter<PoolEvents> 
     node.lastError = error;
     if (node.health === 'down') return;
     node.health = 'down';
-    // Its connections are suspect: idle ones close now, busy ones when they come back.
+    // Its connections are suspect: idle ones close now, busy ones when they come back. Callers
+    // waiting for one fail now instead of at their timeout (reads among them go elsewhere).
     node.pool.clear();
+    node.pool.failWaiters(this.#downError(node));
     this.#logger.warn({ node: node.id, err: error }, 'node is down');
     this.emit('node-down', { node: node.id, error });
   }

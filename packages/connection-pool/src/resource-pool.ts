@@ -98,6 +98,11 @@ export interface ResourcePool<T> extends TypedEventEmitter<ResourcePoolEvents<T>
   stats(): ResourcePoolStats;
   /** Destroys idle resources now and busy ones when released; the pool stays usable. */
   clear(): void;
+  /**
+   * Rejects every acquire waiting now with `error` (for example: its server is known to be down,
+   * so waiting for a resource to come back is pointless). Later acquires wait as usual.
+   */
+  failWaiters(error: unknown): void;
   /** Stops lending, rejects waiters, waits for busy resources to come back (or `timeoutMs`), destroys all. */
   close(options?: { timeoutMs?: number }): Promise<void>;
   readonly closed: boolean;
@@ -345,17 +350,21 @@ class ResourcePoolImpl<T> extends TypedEventEmitter<ResourcePoolEvents<T>> imple
     this.#dispatch();
   }
 
+  failWaiters(error: unknown): void {
+    for (const waiter of this.#waiters.drain()) {
+      if (waiter.settled) continue;
+      this.#settle(waiter);
+      waiter.reject(error);
+    }
+  }
+
   close({ timeoutMs = Number.POSITIVE_INFINITY }: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closed = true;
     for (const timer of this.#housekeeping) clearInterval(timer);
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const waiter of this.#waiters.drain()) {
-      if (waiter.settled) continue;
-      this.#settle(waiter);
-      waiter.reject(this.#closedError());
-    }
+    this.failWaiters(this.#closedError());
     for (const entry of this.#idle.splice(0)) this.#destroy(entry, 'closed');
     this.#closing = (async () => {
       if (this.#all.size > 0 || this.#pending > 0) {

@@ -170,6 +170,44 @@ describe('createPool (memory cluster)', () => {
     expect(await pool.query('GET', ['k'], { role: 'read' })).toBe(1);
   });
 
+  it('a read waiting on a replica that goes down is served by another node, not after its timeout', async () => {
+    const { pool, cluster } = setup(1, { max: 1, acquireTimeoutMs: 10_000 });
+    const writer = await pool.acquire({ role: 'write' }); // the primary's only connection
+    const reader = await pool.acquire({ role: 'read' }); // the replica's only connection
+    expect(reader.node).toBe('memory-1');
+    const waitingWrite = pool.query('SET', ['k', 1]).catch((e: unknown) => e);
+    const waitingRead = pool.acquire({ role: 'read' });
+    await sleep(20);
+    expect(pool.stats().waiting).toBe(2);
+    const started = Date.now();
+    cluster.stop('memory-1');
+    await pool.checkHealth();
+    // The read that waited on the dead replica goes to the primary, where it waits its turn.
+    writer.release();
+    const rerouted = await waitingRead;
+    expect(rerouted.node).toBe('memory-0');
+    rerouted.release();
+    expect(await waitingWrite).toBe('OK');
+    expect(Date.now() - started).toBeLessThan(5_000); // nothing waited for the 10 s acquire timeout
+    reader.release();
+  });
+
+  it('a write waiting for the primary fails with NOA_POOL_PRIMARY_UNAVAILABLE when the primary goes down', async () => {
+    const { pool, cluster } = setup(1, { max: 1, acquireTimeoutMs: 10_000 });
+    const writer = await pool.acquire({ role: 'write' });
+    const waiting = pool.query('SET', ['k', 1]).catch((e: unknown) => e);
+    await sleep(20);
+    expect(pool.stats().waiting).toBe(1);
+    const started = Date.now();
+    cluster.stop('memory-0');
+    await pool.checkHealth();
+    const error = await waiting;
+    expect(isNoaError(error, 'NOA_POOL_PRIMARY_UNAVAILABLE')).toBe(true);
+    expect((error as Error).message).toContain('memory-0');
+    expect(Date.now() - started).toBeLessThan(5_000); // not the 10 s acquire timeout
+    writer.release();
+  });
+
   it('follows a promoted candidate after the primary dies, and re-admits the old one as a replica', async () => {
     const { pool, cluster } = setup(1, {}, true);
     const failovers: string[] = [];

@@ -1,4 +1,4 @@
-import { isNoaError } from '@noa/core';
+import { isNoaError, NoaError } from '@noa/core';
 import { sleep, waitUntil } from '@noa/testkit';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -223,6 +223,18 @@ describe('createResourcePool', () => {
     await sleep(50);
     expect(pool.stats().leaks).toBe(1); // reported once
     lease.release();
+  });
+
+  it('failWaiters(error) rejects the acquires waiting now; later ones wait and are served as usual', async () => {
+    const { pool } = things({ max: 1, acquireTimeoutMs: 10_000 });
+    const lease = await pool.acquire();
+    const waiters = [pool.acquire(), pool.acquire()];
+    pool.failWaiters(new NoaError('NOA_POOL_NODE_DOWN', 'gone'));
+    expect(await Promise.all(waiters.map(code))).toEqual(['NOA_POOL_NODE_DOWN', 'NOA_POOL_NODE_DOWN']);
+    expect(pool.stats().waiting).toBe(0);
+    const later = pool.acquire();
+    lease.release();
+    (await later).release();
   });
 
   it('close() waits for busy resources, rejects waiters and new acquires', async () => {
