@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { type BenchTable, compare, renderText, uniqueName } from '@noa/testkit';
 import { connect } from 'amqplib';
 import { createQueueManager } from '../src/index.js';
+import { encodeRecord } from '../src/internal/job-record.js';
 import { rabbitmqProvider } from '../src/providers/rabbitmq.js';
 import { deleteRabbitQueues } from '../test/fixtures/cleanup.js';
 import { counter, drainTable, managerDrain } from './drain.js';
@@ -16,21 +18,26 @@ export async function rabbitmqBench(url: string, quick: boolean): Promise<BenchT
   const confirm = await connection.createConfirmChannel();
   const created: string[] = [];
   /** A fresh queue for each side, of the same shape: durable, priority-capable, dead-lettering. */
-  const queuePair = async () => {
-    const ours = uniqueName('mqbench');
-    const theirs = uniqueName('amqpbench');
-    created.push(ours, theirs);
-    await mq.stats(ours);
-    await confirm.assertQueue(`${theirs}.dead`, { durable: true });
-    await confirm.assertQueue(theirs, {
+  const peerQueue = async () => {
+    const queue = uniqueName('amqpbench');
+    created.push(queue);
+    await confirm.assertQueue(`${queue}.dead`, { durable: true });
+    await confirm.assertQueue(queue, {
       durable: true,
       maxPriority: 10,
       deadLetterExchange: '',
-      deadLetterRoutingKey: `${theirs}.dead`,
+      deadLetterRoutingKey: `${queue}.dead`,
     });
-    return { ours, theirs };
+    return queue;
+  };
+  const queuePair = async () => {
+    const ours = uniqueName('mqbench');
+    created.push(ours);
+    await mq.stats(ours);
+    return { ours, theirs: await peerQueue() };
   };
   let { ours, theirs } = await queuePair();
+  const theirsEnveloped = await peerQueue();
   const data = { to: 'ada@example.com', template: 'welcome', n: 1 };
   const body = Buffer.from(JSON.stringify(data));
   // What a hand-written publisher does per message: serialize, send persistent, await the confirm.
@@ -43,6 +50,28 @@ export async function rabbitmqBench(url: string, quick: boolean): Promise<BenchT
         (error) => (error ? reject(error) : resolve()),
       ),
     );
+  // The same bytes our publish sends (the job envelope, and its id as messageId) through amqplib:
+  // separates what the message costs the broker from what the library costs.
+  const enveloped = () => {
+    const id = randomUUID();
+    const record = encodeRecord({
+      v: 1,
+      id,
+      data,
+      attempt: 0,
+      maxAttempts: 3,
+      publishedAt: Date.now(),
+      history: [],
+    });
+    return new Promise<void>((resolve, reject) =>
+      confirm.sendToQueue(
+        theirsEnveloped,
+        Buffer.from(record),
+        { persistent: true, messageId: id },
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
+  };
   const tables: BenchTable[] = [];
   for (const concurrency of [1, 32]) {
     tables.push(
@@ -52,6 +81,7 @@ export async function rabbitmqBench(url: string, quick: boolean): Promise<BenchT
           {
             '@noa/message-queue publish': () => mq.publish(ours, data),
             'amqplib sendToQueue + confirm': direct,
+            'amqplib, our message (job envelope + messageId)': enveloped,
           },
           { id: `mq-rabbitmq-publish-c${concurrency}`, timeMs, rounds, concurrency },
         )
@@ -61,34 +91,39 @@ export async function rabbitmqBench(url: string, quick: boolean): Promise<BenchT
   // Consume from fresh queues: what the publish tables left behind in the broker (purged messages,
   // index state) differs between the two queues and swung this table by 2x either way.
   ({ ours, theirs } = await queuePair());
+  const { ours: oursForPeer } = await queuePair();
   const count = quick ? 2_000 : 10_000;
   const prefetch = 50;
+  const peerFill = async (n: number) => {
+    for (let i = 0; i < n; i++) confirm.sendToQueue(theirs, body, { persistent: true });
+    await confirm.waitForConfirms();
+  };
+  const peerDrain = (queue: string) => async (n: number) => {
+    const channel = await connection.createChannel();
+    await channel.prefetch(prefetch);
+    const seen = counter();
+    const done = seen.until(n);
+    const { consumerTag } = await channel.consume(queue, (message) => {
+      if (!message) return;
+      // Parse like a real consumer would, then acknowledge.
+      JSON.parse(message.content.toString('utf8'));
+      channel.ack(message);
+      seen.hit();
+    });
+    await done;
+    await channel.cancel(consumerTag);
+    await channel.close();
+  };
   const table = await drainTable(
     'mq-rabbitmq-consume',
     `RabbitMQ: consume and acknowledge with a no-op handler, prefetch ${prefetch}`,
     {
       '@noa/message-queue worker': managerDrain(mq, ours, data, prefetch),
-      'amqplib consume + ack': {
-        fill: async (n) => {
-          for (let i = 0; i < n; i++) confirm.sendToQueue(theirs, body, { persistent: true });
-          await confirm.waitForConfirms();
-        },
-        drain: async (n) => {
-          const channel = await connection.createChannel();
-          await channel.prefetch(prefetch);
-          const seen = counter();
-          const done = seen.until(n);
-          const { consumerTag } = await channel.consume(theirs, (message) => {
-            if (!message) return;
-            // Parse like a real consumer would, then acknowledge.
-            JSON.parse(message.content.toString('utf8'));
-            channel.ack(message);
-            seen.hit();
-          });
-          await done;
-          await channel.cancel(consumerTag);
-          await channel.close();
-        },
+      'amqplib consume + ack': { fill: peerFill, drain: peerDrain(theirs) },
+      // Our messages (filled through our publishBatch) consumed by the same amqplib code.
+      'amqplib consume + ack, our messages': {
+        fill: managerDrain(mq, oursForPeer, data, prefetch).fill,
+        drain: peerDrain(oursForPeer),
       },
     },
     // Rounds swing up to 2x on this shared broker, so take the median of more of them.
