@@ -118,6 +118,15 @@ describe.skipIf(!canRun)('MariaDB with a GTID replica (own throwaway primary + r
     await sql(replicaPort, 'STOP SLAVE');
     await sql(replicaPort, `CHANGE MASTER TO MASTER_DELAY = ${seconds}`);
     await sql(replicaPort, 'START SLAVE');
+    // Until its IO thread has reconnected the replica reports no lag at all (NULL), which the pool
+    // rightly treats as out of rotation: wait for it, so tests start from a replicating replica.
+    await waitUntil(
+      async () => {
+        const [status] = await sql(replicaPort, 'SHOW SLAVE STATUS');
+        return status?.Slave_IO_Running === 'Yes' && status.Seconds_Behind_Master !== null;
+      },
+      { timeoutMs: 10_000, message: 'the replica replicates again' },
+    );
   };
 
   const open = (options: Partial<PoolOptions<ReturnType<typeof mysqlDriver>>> = {}) => {
