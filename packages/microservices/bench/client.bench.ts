@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type BenchTable, compare, renderText } from '@noa/testkit';
+import { type BenchTable, compare, median, renderText } from '@noa/testkit';
 import { Pool } from 'undici';
 import { createServiceClient, createServiceRegistry, memoryRegistry } from '../src/index.js';
 import { startChild } from './child.js';
-import { median } from './stats.js';
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 

@@ -1,8 +1,7 @@
-import type { BenchTable } from '@noa/testkit';
+import { type BenchTable, median } from '@noa/testkit';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 import { startChild } from './child.js';
-import { median } from './stats.js';
 
 const SECRET = 'benchmark-secret-that-is-at-least-32-bytes-long';
 

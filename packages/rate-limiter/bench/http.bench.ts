@@ -3,7 +3,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type BenchTable, formatDuration, renderText } from '@noa/testkit';
+import { type BenchTable, formatDuration, median, renderText } from '@noa/testkit';
 // @ts-expect-error autocannon ships no type declarations
 import autocannon from 'autocannon';
 
@@ -84,11 +84,6 @@ async function headBytes(url: string): Promise<number> {
   });
   return bytes;
 }
-
-const median = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 export async function httpBench({ quick }: { quick: boolean }): Promise<BenchTable[]> {
   const durationS = quick ? 1 : 3;

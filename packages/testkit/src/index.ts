@@ -1,5 +1,12 @@
 export { type CompareOptions, type CompareResult, compare } from './bench/compare.js';
-export { type BenchFn, type Measurement, type MeasureOptions, measure, percentile } from './bench/measure.js';
+export {
+  type BenchFn,
+  type Measurement,
+  type MeasureOptions,
+  measure,
+  median,
+  percentile,
+} from './bench/measure.js';
 export { type BenchResultsFile, writeBenchResults } from './bench/results.js';
 export { type BenchTable, formatDuration, formatNumber, renderMarkdown, renderText } from './bench/table.js';
 export { uniqueName } from './names.js';

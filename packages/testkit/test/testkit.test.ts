@@ -5,6 +5,7 @@ import {
   formatNumber,
   hostPort,
   isReachable,
+  median,
   percentile,
   renderMarkdown,
   requireService,
@@ -71,6 +72,11 @@ describe('testkit', () => {
     expect(byTask.a!.ops).toBeGreaterThan(0);
     expect(table.rows[0]![4]).toBe('1.00×');
     expect(renderMarkdown(table)).toContain('| task | ops/s | p50 | p99 | vs a |');
+  });
+
+  it('median takes the middle value, or the mean of the middle two', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
   });
 
   it('formatNumber prints counts as integers and measurements with two decimals or three digits', () => {

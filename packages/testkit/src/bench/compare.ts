@@ -1,4 +1,4 @@
-import { type BenchFn, type Measurement, measure } from './measure.js';
+import { type BenchFn, type Measurement, measure, median } from './measure.js';
 import { type BenchTable, formatDuration, renderText } from './table.js';
 
 export interface CompareOptions {
@@ -21,12 +21,6 @@ export interface CompareResult {
   table: BenchTable;
   /** The median measurement of each task. */
   byTask: Record<string, Measurement>;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
