@@ -1,12 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
 import { isNoaError } from '@noa/core';
-import { freePort, requireService, uniqueName, waitUntil } from '@noa/testkit';
+import { RedisServerProcess, requireService, uniqueName, waitUntil } from '@noa/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseInfo, redisDriver, redisNodeState } from '../src/drivers/redis.js';
 import { createPool, type Pool } from '../src/index.js';
 import { poolContract } from './contract.js';
-import { redisAt, startRedis } from './redis-server.js';
+import { redisAt } from './redis-server.js';
 
 const redis = await requireService('redis');
 const prefix = `${uniqueName('cp_redis')}:`;
@@ -75,14 +74,18 @@ const hasRedisServer = redis.available;
 describe.skipIf(!hasRedisServer)('Redis primary + replica (own redis-server processes)', () => {
   let primaryPort = 0;
   let replicaPort = 0;
-  const children: ChildProcess[] = [];
+  const servers: RedisServerProcess[] = [];
   const pools: Pool<ReturnType<typeof redisDriver>>[] = [];
 
   beforeAll(async () => {
-    primaryPort = await freePort();
-    replicaPort = await freePort();
-    children.push(await startRedis(primaryPort));
-    children.push(await startRedis(replicaPort, ['--replicaof', '127.0.0.1', String(primaryPort)]));
+    const primary = await RedisServerProcess.start();
+    primaryPort = primary.port;
+    servers.push(primary);
+    const replica = await RedisServerProcess.start({
+      args: ['--replicaof', '127.0.0.1', String(primaryPort)],
+    });
+    replicaPort = replica.port;
+    servers.push(replica);
     await waitUntil(
       () =>
         redisAt(replicaPort, async (c) => parseInfo(await c.info('replication')).master_link_status === 'up'),
@@ -91,7 +94,7 @@ describe.skipIf(!hasRedisServer)('Redis primary + replica (own redis-server proc
   });
   afterAll(async () => {
     await Promise.all(pools.map((pool) => pool.close({ timeoutMs: 1_000 })));
-    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(servers.map((server) => server.stop()));
   });
 
   const open = () => {
@@ -135,7 +138,7 @@ describe.skipIf(!hasRedisServer)('Redis primary + replica (own redis-server proc
     }
     // wait for replication so the promoted replica holds every acknowledged write (WAIT 1 replica)
     await pool.query('WAIT', [1, 5_000]);
-    children[0]!.kill('SIGKILL');
+    await servers[0]!.kill();
     await waitUntil(
       async () => {
         await pool.checkHealth();

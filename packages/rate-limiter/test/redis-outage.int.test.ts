@@ -2,8 +2,8 @@
  * Redis stopped mid-test: a redis-server of our own on a free port (never the shared one), frozen
  * with SIGSTOP (connected but not answering) and killed, then restarted.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort, isReachable, waitUntil } from '@noa/testkit';
+import { spawn } from 'node:child_process';
+import { RedisServerProcess, waitUntil } from '@noa/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter, memoryStore, type RateLimitDecision, type RateLimiter } from '../src/index.js';
@@ -34,36 +34,15 @@ async function settlesInTime(call: Promise<RateLimitDecision>): Promise<RateLimi
 }
 
 describe.skipIf(!hasRedisServer)('redis store when Redis stops (own redis-server)', () => {
-  let port: number;
-  let server: ChildProcess;
+  let server: RedisServerProcess;
   let client: Redis;
   let open: RateLimiter;
   let closed: RateLimiter;
   let fallback: RateLimiter;
 
-  const startServer = async () => {
-    server = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    await waitUntil(() => isReachable(`redis://127.0.0.1:${port}`, 200), {
-      timeoutMs: 10_000,
-      message: 'redis-server up',
-    });
-  };
-  const killServer = async () => {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGKILL');
-    await exited;
-  };
-
   beforeAll(async () => {
-    port = await freePort();
-    await startServer();
-    client = new Redis({ port, host: '127.0.0.1', retryStrategy: () => 100 });
+    server = await RedisServerProcess.start();
+    client = new Redis({ port: server.port, host: '127.0.0.1', retryStrategy: () => 100 });
     client.on('error', () => {}); // reconnect errors are expected here
     const options = {
       algorithm: 'fixed-window' as const,
@@ -79,10 +58,7 @@ describe.skipIf(!hasRedisServer)('redis store when Redis stops (own redis-server
   });
   afterAll(async () => {
     client?.disconnect();
-    if (server && server.exitCode === null) {
-      server.kill('SIGCONT');
-      await killServer();
-    }
+    await server?.stop();
   });
 
   /** Every limiter answers within the bound and as its onStoreError says; never `limited` by mistake. */
@@ -121,11 +97,11 @@ describe.skipIf(!hasRedisServer)('redis store when Redis stops (own redis-server
   });
 
   it('Redis frozen (SIGSTOP): no call hangs, each onStoreError mode holds, and it returns to Redis', async () => {
-    server.kill('SIGSTOP');
+    server.pause();
     try {
       await expectDegraded('frozen');
     } finally {
-      server.kill('SIGCONT');
+      server.resume();
     }
     await expectBackOnRedis('frozen-after');
   });
@@ -135,10 +111,10 @@ describe.skipIf(!hasRedisServer)('redis store when Redis stops (own redis-server
     let ups = 0;
     open.on('store-down', (error) => downs.push(error));
     open.on('store-up', () => ups++);
-    await killServer();
+    await server.kill();
     await expectDegraded('killed');
     expect(downs.length).toBeGreaterThanOrEqual(1);
-    await startServer();
+    await server.restart();
     await expectBackOnRedis('killed-after');
     expect(ups).toBeGreaterThanOrEqual(1);
     // Fresh server, fresh script cache: the NOSCRIPT path ran, and limits are enforced on Redis again.
