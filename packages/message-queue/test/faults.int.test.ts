@@ -11,7 +11,7 @@ import { createQueueManager, type QueueManager, type QueueProvider } from '../sr
 import { rabbitmqProvider } from '../src/providers/rabbitmq.js';
 import { redisProvider } from '../src/providers/redis.js';
 import { sqsProvider } from '../src/providers/sqs.js';
-import { freePort, OwnRabbit, OwnRedis, WorkerChild } from './fixtures/processes.js';
+import { freePort, OwnRabbit, startDurableRedis, WorkerChild } from './fixtures/processes.js';
 
 const redis = await requireService('redis');
 const rabbit = await requireService('rabbitmq');
@@ -170,13 +170,13 @@ async function survivesRestart(
 }
 
 describe.skipIf(!redis.available)('broker restarted mid-run (own redis-server)', () => {
-  let server: OwnRedis | undefined;
-  afterAll(() => server?.dispose());
+  let dispose: (() => Promise<void>) | undefined;
+  afterAll(() => dispose?.());
 
   it('redis: the worker reconnects and every job completes', async () => {
-    const own = new OwnRedis(await freePort());
-    server = own;
-    await own.start();
+    const durable = await startDurableRedis();
+    dispose = durable.dispose;
+    const own = durable.server;
     const mq = createQueueManager({
       provider: redisProvider({ connection: own.url, pollMs: 200 }),
       closeOnSignals: false,
@@ -186,7 +186,7 @@ describe.skipIf(!redis.available)('broker restarted mid-run (own redis-server)',
         total: 200,
         handlerMs: 5,
         stop: () => own.kill(),
-        start: () => own.start(),
+        start: () => own.restart(),
       });
     } finally {
       await mq.close({ timeoutMs: 2_000 });
