@@ -335,10 +335,17 @@ export function postgresAdapter(options: PostgresAdapterOptions): QueryAdapter &
       const held = isPool(db) ? await checkout(db) : undefined;
       const session: PgQueryable = held?.client ?? db;
       if (proof === 'rollback') {
-        await session.query('BEGIN');
-        // PGlite ships with enable_seqscan off, which adds a huge constant to every sequential
-        // scan's cost and would make any index look like a 100% win. Only for this transaction.
-        await session.query('SET LOCAL enable_seqscan = on');
+        try {
+          await session.query('BEGIN');
+          // PGlite ships with enable_seqscan off, which adds a huge constant to every sequential
+          // scan's cost and would make any index look like a 100% win. Only for this transaction.
+          await session.query('SET LOCAL enable_seqscan = on');
+        } catch (error) {
+          await session.query('ROLLBACK').catch(() => {});
+          // A connection we borrowed goes back (as broken), or the pool would wait for it forever.
+          held?.release(error);
+          throw error;
+        }
       }
       const handles = new Map<string, string>();
       let closed = false;
