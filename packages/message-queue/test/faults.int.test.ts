@@ -213,7 +213,9 @@ describe.skipIf(!rabbit.available || !rabbitServerInstalled)(
       try {
         await survivesRestart(mq, {
           total: 300,
-          handlerMs: 50,
+          // 9 s of work: a graceful node stop on a loaded machine took longer than the 2.4 s that
+          // 50 ms per job left, and the run was over before the broker went down.
+          handlerMs: 150,
           stop: () => own.stop(),
           start: () => own.start(),
           publishWhileDown: 50,
