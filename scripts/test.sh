@@ -8,11 +8,15 @@ bash scripts/services/up.sh
 export TURBO_TELEMETRY_DISABLED=1 NOA_VITEST_JSON=1
 rm -rf packages/*/.vitest-results examples/*/.vitest-results
 status=0
-pnpm exec turbo run test --continue --concurrency=3 "$@" || status=$?
-if node scripts/test-summary.mjs; then
-  # Vitest also fails a run on errors outside any test (unhandled rejections, a worker that died).
-  [ "$status" -eq 0 ] || echo "a test command failed with no failing test: see 'Unhandled' / 'Error' in its output above"
-else
-  status=1
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+pnpm exec turbo run test --continue --concurrency=3 "$@" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
+if [ "$status" -ne 0 ]; then
+  # The failures again, at the end where a truncated CI log still shows them: failed tests and
+  # files, and errors outside any test (unhandled rejections, hook timeouts, a worker that died).
+  echo "---- failures ----"
+  sed 's/\x1b\[[0-9;]*m//g' "$log" |
+    grep -E -A4 'FAIL |Unhandled|Error:|timed out|Timeout|exited unexpectedly|ERROR +command' | head -120 || true
 fi
+node scripts/test-summary.mjs || status=1
 exit $status

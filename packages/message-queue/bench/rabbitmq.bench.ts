@@ -5,7 +5,15 @@ import { createQueueManager } from '../src/index.js';
 import { encodeRecord } from '../src/internal/job-record.js';
 import { rabbitmqProvider } from '../src/providers/rabbitmq.js';
 import { deleteRabbitQueues } from '../test/fixtures/cleanup.js';
-import { counter, drainTable, managerDrain } from './drain.js';
+import { counter, type Drain, drainTable, managerDrain } from './drain.js';
+
+/** A tiny payload, where the job envelope weighs most, and a 1 KB one, closer to real jobs. */
+const small = { to: 'ada@example.com', template: 'welcome', n: 1 };
+const kilobyte = { ...small, html: `<p>${'Welcome aboard. '.repeat(62)}</p>` };
+const payloads = [
+  { label: '', suffix: '', data: small },
+  { label: ', 1 KB payload', suffix: '-1kb', data: kilobyte },
+];
 
 /** Publish with confirms and consume, against amqplib used directly on the same broker. */
 export async function rabbitmqBench(url: string, quick: boolean): Promise<BenchTable[]> {
@@ -17,7 +25,7 @@ export async function rabbitmqBench(url: string, quick: boolean): Promise<BenchT
   const connection = await connect(url, { noDelay: true });
   const confirm = await connection.createConfirmChannel();
   const created: string[] = [];
-  /** A fresh queue for each side, of the same shape: durable, priority-capable, dead-lettering. */
+  /** A fresh queue of the shape ours has: durable, priority-capable, dead-lettering. */
   const peerQueue = async () => {
     const queue = uniqueName('amqpbench');
     created.push(queue);
@@ -30,74 +38,62 @@ export async function rabbitmqBench(url: string, quick: boolean): Promise<BenchT
     });
     return queue;
   };
-  const queuePair = async () => {
-    const ours = uniqueName('mqbench');
-    created.push(ours);
-    await mq.stats(ours);
-    return { ours, theirs: await peerQueue() };
+  const ourQueue = async () => {
+    const queue = uniqueName('mqbench');
+    created.push(queue);
+    await mq.stats(queue);
+    return queue;
   };
-  let { ours, theirs } = await queuePair();
-  const theirsEnveloped = await peerQueue();
-  const data = { to: 'ada@example.com', template: 'welcome', n: 1 };
-  const body = Buffer.from(JSON.stringify(data));
-  // What a hand-written publisher does per message: serialize, send persistent, await the confirm.
-  const direct = () =>
+  const sendConfirmed = (
+    queue: string,
+    content: Buffer,
+    options: Parameters<typeof confirm.sendToQueue>[2],
+  ) =>
     new Promise<void>((resolve, reject) =>
-      confirm.sendToQueue(
-        theirs,
-        Buffer.from(JSON.stringify(data)),
-        { persistent: true, contentType: 'application/json' },
-        (error) => (error ? reject(error) : resolve()),
-      ),
+      confirm.sendToQueue(queue, content, options, (error) => (error ? reject(error) : resolve())),
     );
-  // The same bytes our publish sends (the job envelope, and its id as messageId) through amqplib:
-  // separates what the message costs the broker from what the library costs.
-  const enveloped = () => {
-    const id = randomUUID();
-    const record = encodeRecord({
-      v: 1,
-      id,
-      data,
-      attempt: 0,
-      maxAttempts: 3,
-      publishedAt: Date.now(),
-      history: [],
-    });
-    return new Promise<void>((resolve, reject) =>
-      confirm.sendToQueue(
-        theirsEnveloped,
-        Buffer.from(record),
-        { persistent: true, messageId: id },
-        (error) => (error ? reject(error) : resolve()),
-      ),
-    );
-  };
+
   const tables: BenchTable[] = [];
-  for (const concurrency of [1, 32]) {
-    tables.push(
-      (
-        await compare(
-          `RabbitMQ: publish one persistent message with publisher confirms, ${concurrency} in flight`,
-          {
-            '@noa/message-queue publish': () => mq.publish(ours, data),
-            'amqplib sendToQueue + confirm': direct,
-            'amqplib, our message (job envelope + messageId)': enveloped,
-          },
-          { id: `mq-rabbitmq-publish-c${concurrency}`, timeMs, rounds, concurrency },
-        )
-      ).table,
+  const publishTable = async (data: object, concurrency: number, label: string, suffix: string) => {
+    const [ours, theirs, theirsEnveloped] = [await ourQueue(), await peerQueue(), await peerQueue()];
+    const { table } = await compare(
+      `RabbitMQ: publish one persistent message with publisher confirms, ${concurrency} in flight${label}`,
+      {
+        '@noa/message-queue publish': () => mq.publish(ours, data),
+        // What a hand-written publisher does per message: serialize, send persistent, await the confirm.
+        'amqplib sendToQueue + confirm': () =>
+          sendConfirmed(theirs, Buffer.from(JSON.stringify(data)), {
+            persistent: true,
+            contentType: 'application/json',
+          }),
+        // The bytes our publish sends (the job envelope, its id as messageId) through amqplib:
+        // separates what the message costs the broker from what the library costs.
+        'amqplib, our message (job envelope + messageId)': () => {
+          const id = randomUUID();
+          const record = encodeRecord({
+            v: 1,
+            id,
+            data,
+            attempt: 0,
+            maxAttempts: 3,
+            publishedAt: Date.now(),
+            history: [],
+          });
+          return sendConfirmed(theirsEnveloped, Buffer.from(record), { persistent: true, messageId: id });
+        },
+      },
+      { id: `mq-rabbitmq-publish-c${concurrency}${suffix}`, timeMs, rounds, concurrency },
     );
-  }
-  // Consume from fresh queues: what the publish tables left behind in the broker (purged messages,
-  // index state) differs between the two queues and swung this table by 2x either way.
-  ({ ours, theirs } = await queuePair());
-  const { ours: oursForPeer } = await queuePair();
+    tables.push(table);
+  };
+  await publishTable(small, 1, '', '');
+  for (const { data, label, suffix } of payloads) await publishTable(data, 32, label, suffix);
+
+  // Consume: every round drains a queue created for it. A queue's history in the broker (purged
+  // and acknowledged messages, index state) swung this table by 2x either way when a queue was
+  // reused across rounds, so no task drains a queue that another round has used.
   const count = quick ? 2_000 : 10_000;
   const prefetch = 50;
-  const peerFill = async (n: number) => {
-    for (let i = 0; i < n; i++) confirm.sendToQueue(theirs, body, { persistent: true });
-    await confirm.waitForConfirms();
-  };
   const peerDrain = (queue: string) => async (n: number) => {
     const channel = await connection.createChannel();
     await channel.prefetch(prefetch);
@@ -114,27 +110,52 @@ export async function rabbitmqBench(url: string, quick: boolean): Promise<BenchT
     await channel.cancel(consumerTag);
     await channel.close();
   };
-  const table = await drainTable(
-    'mq-rabbitmq-consume',
-    `RabbitMQ: consume and acknowledge with a no-op handler, prefetch ${prefetch}`,
-    {
-      '@noa/message-queue worker': managerDrain(mq, ours, data, prefetch),
-      'amqplib consume + ack': { fill: peerFill, drain: peerDrain(theirs) },
-      // Our messages (filled through our publishBatch) consumed by the same amqplib code.
-      'amqplib consume + ack, our messages': {
-        fill: managerDrain(mq, oursForPeer, data, prefetch).fill,
-        drain: peerDrain(oursForPeer),
+  for (const { data, label, suffix } of payloads) {
+    const body = Buffer.from(JSON.stringify(data));
+    const table = await drainTable(
+      `mq-rabbitmq-consume${suffix}`,
+      `RabbitMQ: consume and acknowledge with a no-op handler, prefetch ${prefetch}${label}`,
+      {
+        '@noa/message-queue worker': freshQueueEachRound(ourQueue, (queue) =>
+          managerDrain(mq, queue, data, prefetch),
+        ),
+        'amqplib consume + ack': freshQueueEachRound(peerQueue, (queue) => ({
+          fill: async (n) => {
+            for (let i = 0; i < n; i++) confirm.sendToQueue(queue, body, { persistent: true });
+            await confirm.waitForConfirms();
+          },
+          drain: peerDrain(queue),
+        })),
+        // Our messages (filled through our publishBatch) consumed by the same amqplib code.
+        'amqplib consume + ack, our messages': freshQueueEachRound(ourQueue, (queue) => ({
+          fill: managerDrain(mq, queue, data, prefetch).fill,
+          drain: peerDrain(queue),
+        })),
       },
-    },
-    // Rounds swing up to 2x on this shared broker, so take the median of more of them.
-    { count, rounds: quick ? 1 : 7 },
-  );
-  console.log(renderText(table));
-  tables.push(table);
+      { count, rounds: quick ? 1 : 7, notes: ['each round on a queue of its own'] },
+    );
+    console.log(renderText(table));
+    tables.push(table);
+  }
 
   await mq.close();
   await confirm.close();
   await connection.close();
   await deleteRabbitQueues(url, created);
   return tables;
+}
+
+/** Fill and drain on a new queue each round (from `make`), the task built by `task` for it. */
+function freshQueueEachRound(
+  make: () => Promise<string>,
+  task: (queue: string) => { fill: (count: number) => Promise<void>; drain: Drain },
+): { fill: (count: number) => Promise<void>; drain: Drain } {
+  let current: { fill: (count: number) => Promise<void>; drain: Drain } | undefined;
+  return {
+    fill: async (n) => {
+      current = task(await make());
+      await current.fill(n);
+    },
+    drain: (n) => current!.drain(n),
+  };
 }
