@@ -24,6 +24,15 @@ const connectCluster = () => {
   return client;
 };
 
+/**
+ * The contract times expiries: a command that waits in ioredis' offline queue while the client
+ * connects reaches Redis late, and its relative PX expiry ends late with it.
+ */
+const connected = async <C extends Redis | Cluster>(client: C): Promise<C> => {
+  await waitUntil(() => client.status === 'ready', { timeoutMs: 10_000, message: 'Redis client ready' });
+  return client;
+};
+
 afterAll(async () => {
   // Only this file's keys: SCAN our prefix, never FLUSH a shared server.
   if (redis.available) {
@@ -34,7 +43,7 @@ afterAll(async () => {
 
 describe.skipIf(!redis.available)('redisTier on a single Redis node', () => {
   tierContract('redisTier (single node)', async (namespace) => {
-    const tier = redisTier({ client: connect(), keyPrefix: prefix });
+    const tier = redisTier({ client: await connected(connect()), keyPrefix: prefix });
     tier.attach(testContext(namespace));
     return { tier, cleanup: async () => void (await tier.clear()) };
   });
@@ -231,7 +240,11 @@ describe.skipIf(!redis.available)('redisTier on a single Redis node', () => {
 
 describe.skipIf(!cluster.available)('redisTier on a Redis Cluster (3 masters)', () => {
   tierContract('redisTier (Cluster)', async (namespace) => {
-    const tier = redisTier({ client: connectCluster(), keyPrefix: prefix, timeoutMs: 2_000 });
+    const tier = redisTier({
+      client: await connected(connectCluster()),
+      keyPrefix: prefix,
+      timeoutMs: 2_000,
+    });
     tier.attach(testContext(namespace));
     return { tier, cleanup: async () => void (await tier.clear()) };
   });
