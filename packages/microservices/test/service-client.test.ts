@@ -149,7 +149,8 @@ describe('service client (real HTTP upstreams on loopback)', () => {
       } else res.end('small');
     });
     const users = client({ service: name, retry: false, outlierDetection: false, timeoutMs: 300 });
-    const whole = await users.request({ path: '/big' });
+    // 3 MB may take longer than the 300 ms stall timeout on a loaded machine: its own deadline.
+    const whole = await users.request({ path: '/big', timeoutMs: 10_000 });
     expect(whole.body.equals(big)).toBe(true);
     const limited = client({
       service: name,
