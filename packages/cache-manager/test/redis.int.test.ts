@@ -204,10 +204,13 @@ describe.skipIf(!redis.available)('redisTier on a single Redis node', () => {
 
   it("runs one loader across instances with lock: 'distributed'", async () => {
     const namespace = uniqueName('lock');
-    const caches: Cache[] = Array.from({ length: 4 }, () =>
+    // Connected clients and a 2 s timeout: a lease request that times out (a client still
+    // connecting, a loaded machine) makes its caller load by itself, by design.
+    const clients = await Promise.all(Array.from({ length: 4 }, () => connected(connect())));
+    const caches: Cache[] = clients.map((client) =>
       createCache({
         namespace,
-        tiers: [memoryTier(), redisTier({ client: connect(), keyPrefix: prefix })],
+        tiers: [memoryTier(), redisTier({ client, keyPrefix: prefix, timeoutMs: 2_000 })],
         lock: 'distributed',
       }),
     );

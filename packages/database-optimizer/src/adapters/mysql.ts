@@ -322,7 +322,8 @@ export function mysqlAdapter(options: MysqlAdapterOptions): QueryAdapter & { adv
       try {
         source = await currentDatabase(connection);
         if (proof === 'scratch-copy') {
-          scratch = `noa_scratch_${randomBytes(4).toString('hex')}`;
+          // Named after the database it copies, so whoever finds one can tell where it came from.
+          scratch = `noa_scratch_${randomBytes(4).toString('hex')}_${source}`.slice(0, 64);
           await connection.query(`CREATE DATABASE ${quoteMysqlIdent(scratch)}`);
           for (const table of tables) {
             const from = `${quoteMysqlIdent(source)}.${quoteMysqlIdent(table)}`;
