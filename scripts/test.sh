@@ -16,7 +16,7 @@ if [ "$status" -ne 0 ]; then
   # files, and errors outside any test (unhandled rejections, hook timeouts, a worker that died).
   echo "---- failures ----"
   sed 's/\x1b\[[0-9;]*m//g' "$log" |
-    grep -E -A4 'FAIL |Unhandled|Error:|timed out|Timeout|exited unexpectedly|ERROR +command' | head -120 || true
+    grep -E -A6 'FAIL |Unhandled|timed out|Timeout terminating|exited unexpectedly|ERROR +command' | head -150 || true
 fi
 node scripts/test-summary.mjs || status=1
 exit $status
