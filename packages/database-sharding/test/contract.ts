@@ -371,7 +371,9 @@ export function shardMapContract(
         await reader.close();
         await env.close();
       }
-    });
+      // The setup is part of the test: four embedded PGlite databases take seconds each to boot
+      // on a loaded machine.
+    }, 90_000);
   });
 }
 
