@@ -33,7 +33,13 @@ async function healthServer() {
     setStatus: (next: number) => {
       status = next;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A check that is in flight at close keeps its keep-alive socket, and a checker that calls
+        // again within the keep-alive timeout would keep it open for ever.
+        server.closeAllConnections();
+      }),
   };
 }
 
