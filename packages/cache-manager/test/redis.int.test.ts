@@ -164,7 +164,7 @@ describe.skipIf(!redis.available)('redisTier on a single Redis node', () => {
       tiers: [memoryTier(), redisTier({ client: bClient, keyPrefix: prefix })],
       bus: redisBus({ publisher: bClient, subscriber: bSubscriber }),
     });
-    await waitUntil(async () => bSubscriber.status === 'ready');
+    await connected(bSubscriber);
     await a.set('price', 100);
     expect(await b.get('price')).toBe(100); // now in b's memory
     // A subscribed connection takes no CLIENT commands: find it by name from another one.
@@ -266,8 +266,7 @@ describe.skipIf(!cluster.available)('redisTier on a Redis Cluster (3 masters)', 
     const [a, b] = [make(), make()];
     await new Promise((resolve) => setTimeout(resolve, 300));
     for (let i = 0; i < 30; i++) await a.set(`k${i}`, i, { tags: ['all'] });
-    const masters = connectCluster();
-    await waitUntil(() => masters.status === 'ready');
+    const masters = await connected(connectCluster());
     const counts = await Promise.all(
       masters.nodes('master').map(async (node) => {
         const [, keys] = await node.scan('0', 'MATCH', `${prefix}${namespace}:k:*`, 'COUNT', 1000);
